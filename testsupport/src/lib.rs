@@ -1,0 +1,25 @@
+//! # pullgate-testsupport
+//!
+//! Shared by the tests of every crate (never by production code):
+//! - [`RealRegistry`]: Debian's `docker-registry` (distribution 2.8) started on
+//!   127.0.0.1 and a free port, plain HTTP or TLS with htpasswd, state in a
+//!   temporary directory, stopped on drop;
+//! - [`FakeRegistry`]: an in-process distribution-spec stand-in for what the
+//!   real registry lacks (referrers API, pagination) and for faults (429,
+//!   redirects, hanging token endpoint, corrupt or oversized bodies);
+//! - [`TestImage`]: tiny deterministic OCI images and index, pushed with the
+//!   registry client's own push API;
+//! - [`TestCa`]: certificates for TLS servers.
+//!
+//! Test support may panic: a broken fixture must stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod certs;
+mod fake_registry;
+mod image;
+mod real_registry;
+
+pub use certs::TestCa;
+pub use fake_registry::{Action, FakeAuth, FakeOptions, FakeRegistry, Fault, Logged};
+pub use image::{TestImage, push_index, push_signature_manifest, push_tag_schema_index};
+pub use real_registry::{RealRegistry, RegistryOptions};
