@@ -27,8 +27,13 @@ impl Repository {
     pub fn new(registry: &str, name: &str) -> Result<Repository, ReferenceError> {
         check_domain(registry)?;
         check_path(name)?;
+        let registry = normalise_registry(registry);
+        // Docker's bound applies to the normalised name (`docker.io/library/x`).
+        if registry.len() + 1 + name.len() > MAX_NAME_LEN {
+            return Err(ReferenceError::NameTooLong);
+        }
         Ok(Repository {
-            registry: normalise_registry(registry),
+            registry,
             name: name.to_string(),
         })
     }

@@ -253,6 +253,11 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     });
+    if path.starts_with("/v2")
+        && let Some(denied) = check_auth(&shared, &headers, &path)
+    {
+        return denied;
+    }
     if let Some(action) = take_fault(&shared, &method, &path) {
         return act(action).await;
     }
@@ -261,9 +266,6 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         .unwrap_or_default();
     if path == "/token" {
         return token(&shared, &headers).await;
-    }
-    if let Some(denied) = check_auth(&shared, &headers, &path) {
-        return denied;
     }
     if path == "/v2/" || path == "/v2" {
         return respond(200, &[("content-type", "application/json".into())], "{}");

@@ -126,6 +126,12 @@ fn rejects_bad_references() {
     let long = format!("x.io/{}", "a".repeat(260));
     assert_eq!(long.parse::<ImageRef>(), Err(ReferenceError::NameTooLong));
     assert!("https://x.io/a".parse::<ImageRef>().is_err());
+    // The bound is on the normalised name (found by the reference fuzz target).
+    let short_but_long_on_hub = format!("team/{}", "a".repeat(244));
+    assert_eq!(
+        short_but_long_on_hub.parse::<ImageRef>(),
+        Err(ReferenceError::NameTooLong)
+    );
 }
 
 #[test]
