@@ -1,0 +1,3 @@
+//! # pullgate-policy
+//! (being written)
+#![forbid(unsafe_code)]
