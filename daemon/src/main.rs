@@ -3,14 +3,11 @@
 
 #![forbid(unsafe_code)]
 
-mod discover;
+use pullgate::{EXIT_USAGE, discover, verify_cmd};
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// Exit status for bad usage or configuration (the contract's 2).
-const EXIT_USAGE: u8 = 2;
 
 #[derive(Parser)]
 #[command(
@@ -25,6 +22,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Verify each image exactly as the daemon would and print one verdict per image.
+    Verify(verify_cmd::VerifyArgs),
+    /// Load and validate the configuration and every document it names.
+    CheckConfig(verify_cmd::CheckArgs),
     /// Resolve images and list the signatures pullgate finds for them
     /// (referrers, the referrers tag schema, Cosign .sig tags), with artifact
     /// types. Verifies nothing.
@@ -45,6 +46,8 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Verify(args) => runtime.block_on(verify_cmd::verify(args)),
+        Command::CheckConfig(args) => verify_cmd::check_config(args),
         Command::Discover(args) => runtime.block_on(discover::run(args)),
     }
 }

@@ -2,6 +2,7 @@
 //! Black-box tests of the `pullgate` binary against real components.
 
 mod discover;
+mod notation;
 
 use std::process::{Command, Output};
 

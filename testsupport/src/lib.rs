@@ -17,9 +17,12 @@
 mod certs;
 mod fake_registry;
 mod image;
+mod layout;
+pub mod notary;
 mod real_registry;
 
 pub use certs::TestCa;
 pub use fake_registry::{Action, FakeAuth, FakeOptions, FakeRegistry, Fault, Logged};
 pub use image::{TestImage, push_index, push_signature_manifest, push_tag_schema_index};
+pub use layout::push_oci_layout;
 pub use real_registry::{RealRegistry, RegistryOptions};

@@ -1,0 +1,218 @@
+//! From a validated [`Config`] to the engine's parts: every document the
+//! configuration names is read and checked here, before anything binds.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use pullgate_policy::TrustPolicyDocument;
+use pullgate_registry::{
+    ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
+};
+use pullgate_verify::keys::{FileProvider, InlineProvider, KeyProvider};
+use pullgate_verify::notary::{NoRevocationData, NotaryVerifier, TrustStores, load_store};
+use pullgate_verify::{Clock, Engine, EngineConfig};
+
+use super::reader::ConfigError;
+use super::schema::{Config, NotationConfig, ProviderSource};
+
+/// Trust policy documents larger than this are refused.
+const MAX_POLICY_BYTES: u64 = 4 << 20;
+
+/// What a configuration builds.
+pub struct Built {
+    pub engine: Engine,
+    pub registry: RegistryClient,
+    /// Things worth saying that do not make the configuration invalid.
+    pub warnings: Vec<String>,
+}
+
+struct Errors<'a> {
+    config: &'a Config,
+    list: Vec<ConfigError>,
+}
+
+impl Errors<'_> {
+    fn add(&mut self, key: &str, message: impl Into<String>) {
+        self.list.push(ConfigError {
+            file: self.config.file.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Loads every document `config` names and builds the engine and the
+/// registry client, or reports every problem found.
+pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<ConfigError>> {
+    let mut errors = Errors {
+        config,
+        list: Vec::new(),
+    };
+    let mut warnings = Vec::new();
+    let providers: BTreeMap<String, Arc<dyn KeyProvider>> = config
+        .key_providers
+        .iter()
+        .filter_map(|p| {
+            let provider: Arc<dyn KeyProvider> = match &p.source {
+                ProviderSource::Inline(v) => {
+                    Arc::new(InlineProvider::new(&p.name, p.content_type, v))
+                }
+                ProviderSource::File(path) => {
+                    Arc::new(FileProvider::new(&p.name, p.content_type, path))
+                }
+                ProviderSource::AzureKeyVault => return None,
+            };
+            Some((p.name.clone(), provider))
+        })
+        .collect();
+    let notation = config
+        .notation
+        .as_ref()
+        .and_then(|n| build_notation(n, &providers, &mut errors));
+    let registry = build_registry(config, &mut errors, &mut warnings);
+    if !errors.list.is_empty() {
+        return Err(errors.list);
+    }
+    let registry = registry.ok_or_else(Vec::new)?;
+    let engine = Engine::new(
+        EngineConfig {
+            mode: config.mode,
+            require: config.require,
+            notation,
+            accept_platform_signatures: config.accept_platform_signatures,
+            platform: Platform::current(),
+        },
+        clock,
+    );
+    Ok(Built {
+        engine,
+        registry,
+        warnings,
+    })
+}
+
+fn build_notation(
+    n: &NotationConfig,
+    providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
+    errors: &mut Errors<'_>,
+) -> Option<NotaryVerifier> {
+    let key = "notation.trust_policy";
+    let shown = n.trust_policy.display();
+    let bytes = match std::fs::metadata(&n.trust_policy) {
+        Err(e) => {
+            errors.add(key, format!("{shown}: {e}"));
+            return None;
+        }
+        Ok(m) if m.len() > MAX_POLICY_BYTES => {
+            errors.add(
+                key,
+                format!("{shown}: larger than {MAX_POLICY_BYTES} bytes"),
+            );
+            return None;
+        }
+        Ok(_) => match std::fs::read(&n.trust_policy) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.add(key, format!("{shown}: {e}"));
+                return None;
+            }
+        },
+    };
+    let policy = match TrustPolicyDocument::parse(&bytes) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.add(key, format!("{shown}: {e}"));
+            return None;
+        }
+    };
+    let mut stores = TrustStores::default();
+    for (name, (store, provider_names)) in &n.trust_stores {
+        let list: Vec<Arc<dyn KeyProvider>> = provider_names
+            .iter()
+            .filter_map(|p| providers.get(p).cloned())
+            .collect();
+        match load_store(store, &list) {
+            Ok(certs) => stores.insert(store, certs),
+            Err(e) => errors.add(&format!("notation.trust_stores.{name:?}"), e.to_string()),
+        }
+    }
+    for statement in policy.statements() {
+        for store in statement.trust_stores() {
+            if !n.trust_stores.values().any(|(s, _)| s == store) {
+                errors.add(
+                    "notation.trust_stores",
+                    format!(
+                        "trust policy statement {:?} in {shown} uses trust store \"{store}\", which is not mapped to key providers: the trust store {:?} of type {:?} does not exist",
+                        statement.name(),
+                        store.name,
+                        store.kind.to_string()
+                    ),
+                );
+            }
+        }
+    }
+    Some(NotaryVerifier {
+        policy,
+        stores,
+        revocation: Arc::new(NoRevocationData),
+        max_signatures: n.max_signatures,
+    })
+}
+
+fn build_registry(
+    config: &Config,
+    errors: &mut Errors<'_>,
+    warnings: &mut Vec<String>,
+) -> Option<RegistryClient> {
+    let mut client = ClientConfig::default();
+    for (host, r) in &config.registries {
+        let key = format!("registry.{host:?}");
+        let ca_pem = match &r.ca_file {
+            Some(path) => match std::fs::read(path) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    errors.add(
+                        &format!("{key}.ca_file"),
+                        format!("{}: {e}", path.display()),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let credentials = match (&r.username, &r.password) {
+            (Some(u), Some(p)) => Some(Credentials::basic(u, p)),
+            _ => None,
+        };
+        client.hosts.insert(
+            host.clone(),
+            HostSettings {
+                insecure: r.insecure,
+                ca_pem,
+                credentials,
+            },
+        );
+    }
+    if let Some(path) = &config.docker_config {
+        match DockerConfig::load(path) {
+            Ok(d) => {
+                if !d.ignored_helpers().is_empty() {
+                    warnings.push(format!(
+                        "{}: credential helpers are not run by pullgate: {}",
+                        path.display(),
+                        d.ignored_helpers().join(", ")
+                    ));
+                }
+                client.docker_config = Some(d);
+            }
+            Err(e) => errors.add("docker_config", e.to_string()),
+        }
+    }
+    match RegistryClient::new(client) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.add("registry", e.to_string());
+            None
+        }
+    }
+}

@@ -1,0 +1,508 @@
+//! The configuration's typed form, read from TOML.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use pullgate_policy::TrustStoreRef;
+use pullgate_verify::keys::ContentType;
+use pullgate_verify::{Mode, Require};
+
+use super::reader::{ConfigError, Reader, Tbl};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: PathBuf,
+    pub mode: Mode,
+    pub require: Require,
+    pub cache_ttl: Duration,
+    pub negative_cache_ttl: Duration,
+    pub state_dir: PathBuf,
+    pub docker_config: Option<PathBuf>,
+    pub accept_platform_signatures: bool,
+    pub key_providers: Vec<KeyProviderConfig>,
+    pub notation: Option<NotationConfig>,
+    pub cosign: Vec<CosignPolicyConfig>,
+    pub registries: BTreeMap<String, RegistryConfig>,
+    pub cri: Option<CriConfig>,
+    pub admin: AdminConfig,
+    pub gatekeeper: Option<GatekeeperConfig>,
+    pub azure_present: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderSource {
+    Inline(String),
+    File(PathBuf),
+    AzureKeyVault,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyProviderConfig {
+    pub name: String,
+    pub key: String,
+    pub content_type: ContentType,
+    pub source: ProviderSource,
+}
+
+#[derive(Debug, Clone)]
+pub struct NotationConfig {
+    pub trust_policy: PathBuf,
+    pub trust_stores: BTreeMap<String, (TrustStoreRef, Vec<String>)>,
+    pub revocation: RevocationConfig,
+    pub max_signatures: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationMode {
+    Online,
+    Offline,
+}
+
+#[derive(Debug, Clone)]
+pub struct RevocationConfig {
+    pub mode: RevocationMode,
+    pub crl_dir: Option<PathBuf>,
+    pub timeout: Duration,
+    pub url_rewrite: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CosignPolicyConfig {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RegistryConfig {
+    pub insecure: bool,
+    pub ca_file: Option<PathBuf>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub azure_auth: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CriConfig {
+    pub listen: PathBuf,
+    pub upstream: PathBuf,
+    pub exempt_namespaces: Vec<String>,
+    pub allowed_uids: Vec<u32>,
+    pub allow_digests: Vec<String>,
+    pub break_glass: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdminConfig {
+    pub listen: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct GatekeeperConfig {
+    pub listen: String,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub client_ca: PathBuf,
+    pub deadline: Duration,
+}
+
+pub(super) fn read(path: &Path, table: &toml::Table) -> Result<Config, Vec<ConfigError>> {
+    let mut r = Reader::new(path);
+    let mut top = Tbl::new("", table);
+    let mode = match r.choice(&mut top, "mode", &["enforce", "audit"]).as_deref() {
+        Some("audit") => Mode::Audit,
+        _ => Mode::Enforce,
+    };
+    let require = match r.choice(&mut top, "require", &["any", "all"]).as_deref() {
+        Some("all") => Require::All,
+        _ => Require::Any,
+    };
+    let cache_ttl = r
+        .duration(&mut top, "cache_ttl")
+        .unwrap_or(Duration::from_secs(300));
+    let negative_cache_ttl = r
+        .duration(&mut top, "negative_cache_ttl")
+        .unwrap_or(Duration::from_secs(10));
+    let state_dir = r
+        .path(&mut top, "state_dir")
+        .unwrap_or_else(|| PathBuf::from("/var/lib/pullgate"));
+    let docker_config = r.path(&mut top, "docker_config");
+    let accept_platform_signatures = r
+        .bool(&mut top, "accept_platform_signatures")
+        .unwrap_or(false);
+    let key_providers = read_providers(&mut r, &mut top);
+    let azure_present = match r.table(&mut top, "azure") {
+        Some(t) => {
+            read_azure(&mut r, t);
+            true
+        }
+        None => false,
+    };
+    let notation = r
+        .table(&mut top, "notation")
+        .map(|t| read_notation(&mut r, t));
+    let cosign = r
+        .table(&mut top, "cosign")
+        .map(|t| read_cosign(&mut r, t))
+        .unwrap_or_default();
+    let registries = r
+        .table(&mut top, "registry")
+        .map(|t| read_registries(&mut r, t))
+        .unwrap_or_default();
+    let cri = r.table(&mut top, "cri").map(|t| read_cri(&mut r, t));
+    let admin = r
+        .table(&mut top, "admin")
+        .map(|t| read_admin(&mut r, t))
+        .unwrap_or(AdminConfig {
+            listen: "127.0.0.1:9099".into(),
+        });
+    let gatekeeper = r
+        .table(&mut top, "gatekeeper")
+        .and_then(|t| read_gatekeeper(&mut r, t));
+    r.finish(top);
+    if notation.is_none() && cosign.is_empty() {
+        r.error(
+            "",
+            "configures no verifier: add [notation] or [[cosign.trust_policy]]",
+        );
+    }
+    check_provider_refs(&mut r, &key_providers, notation.as_ref());
+    if r.errors.is_empty() {
+        Ok(Config {
+            file: path.to_path_buf(),
+            mode,
+            require,
+            cache_ttl,
+            negative_cache_ttl,
+            state_dir,
+            docker_config,
+            accept_platform_signatures,
+            key_providers,
+            notation,
+            cosign,
+            registries,
+            cri,
+            admin,
+            gatekeeper,
+            azure_present,
+        })
+    } else {
+        Err(r.errors)
+    }
+}
+
+fn read_providers(r: &mut Reader, top: &mut Tbl<'_>) -> Vec<KeyProviderConfig> {
+    let mut out: Vec<KeyProviderConfig> = Vec::new();
+    for mut t in r.tables(top, "key_provider") {
+        let name = r.required(&mut t, "name");
+        let kind = r.choice(&mut t, "type", &["inline", "file", "azurekeyvault"]);
+        if kind.is_none() && !t.has("type") {
+            r.error(&t.key("type"), "is required");
+        }
+        let content_type = match r
+            .choice(&mut t, "content_type", &["certificate", "key"])
+            .as_deref()
+        {
+            Some("key") => ContentType::Key,
+            _ => ContentType::Certificate,
+        };
+        let source = match kind.as_deref() {
+            Some("inline") => r.required(&mut t, "value").map(ProviderSource::Inline),
+            Some("file") => {
+                if !t.has("path") {
+                    r.error(&t.key("path"), "is required");
+                }
+                r.path(&mut t, "path").map(ProviderSource::File)
+            }
+            Some(_) => {
+                r.error(
+                    &t.key("type"),
+                    "\"azurekeyvault\" key providers are not available in this build of pullgate yet",
+                );
+                Some(ProviderSource::AzureKeyVault)
+            }
+            None => None,
+        };
+        let key = t.path.clone();
+        if let Some(n) = &name
+            && out.iter().any(|p| &p.name == n)
+        {
+            r.error(
+                &t.key("name"),
+                format!("key provider {n:?} is defined twice"),
+            );
+        }
+        if matches!(source, Some(ProviderSource::AzureKeyVault)) {
+            // Its own keys are not read yet; the error above already says why.
+            continue;
+        }
+        r.finish(t);
+        if let (Some(name), Some(source)) = (name, source) {
+            out.push(KeyProviderConfig {
+                name,
+                key,
+                content_type,
+                source,
+            });
+        }
+    }
+    out
+}
+
+fn read_azure(r: &mut Reader, mut t: Tbl<'_>) {
+    let _ = r.choice(
+        &mut t,
+        "credential",
+        &[
+            "auto",
+            "workload-identity",
+            "managed-identity",
+            "client-secret",
+        ],
+    );
+    let _ = r.string(&mut t, "authority_host");
+    let _ = r.string(&mut t, "imds_endpoint");
+    let _ = r.path(&mut t, "ca_file");
+    let _ = r.path(&mut t, "client_secret_file");
+    r.finish(t);
+}
+
+fn read_notation(r: &mut Reader, mut t: Tbl<'_>) -> NotationConfig {
+    if !t.has("trust_policy") {
+        r.error(&t.key("trust_policy"), "is required");
+    }
+    let trust_policy = r.path(&mut t, "trust_policy").unwrap_or_default();
+    let mut trust_stores = BTreeMap::new();
+    if let Some(stores) = r.table(&mut t, "trust_stores") {
+        for (key, value) in stores.keys() {
+            let k = stores.key(&format!("{key:?}"));
+            let store = match key.parse::<TrustStoreRef>() {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    r.error(&k, e.to_string());
+                    None
+                }
+            };
+            let providers = match value {
+                toml::Value::Array(items) if !items.is_empty() => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect::<Vec<_>>(),
+                _ => {
+                    r.error(&k, "expected a non-empty array of key provider names");
+                    Vec::new()
+                }
+            };
+            if let Some(store) = store {
+                trust_stores.insert(key.clone(), (store, providers));
+            }
+        }
+    }
+    let revocation = r
+        .table(&mut t, "revocation")
+        .map(|rt| read_revocation(r, rt))
+        .unwrap_or(RevocationConfig {
+            mode: RevocationMode::Online,
+            crl_dir: None,
+            timeout: Duration::from_secs(2),
+            url_rewrite: BTreeMap::new(),
+        });
+    let max_signatures = r.integer(&mut t, "max_signatures", 1, 1000).unwrap_or(100) as usize;
+    r.finish(t);
+    NotationConfig {
+        trust_policy,
+        trust_stores,
+        revocation,
+        max_signatures,
+    }
+}
+
+fn read_revocation(r: &mut Reader, mut t: Tbl<'_>) -> RevocationConfig {
+    let mode = match r.choice(&mut t, "mode", &["online", "offline"]).as_deref() {
+        Some("offline") => RevocationMode::Offline,
+        _ => RevocationMode::Online,
+    };
+    let crl_dir = r.path(&mut t, "crl_dir");
+    let timeout = r
+        .duration(&mut t, "timeout")
+        .unwrap_or(Duration::from_secs(2));
+    if timeout > Duration::from_secs(30) {
+        r.error(&t.key("timeout"), "must be at most 30s");
+    }
+    let mut url_rewrite = BTreeMap::new();
+    if let Some(rw) = r.table(&mut t, "url_rewrite") {
+        for (from, to) in rw.keys() {
+            match to.as_str() {
+                Some(to) => {
+                    url_rewrite.insert(from.clone(), to.to_string());
+                }
+                None => r.error(&rw.key(&format!("{from:?}")), "expected a string"),
+            }
+        }
+    }
+    r.finish(t);
+    RevocationConfig {
+        mode,
+        crl_dir,
+        timeout,
+        url_rewrite,
+    }
+}
+
+fn read_cosign(r: &mut Reader, mut t: Tbl<'_>) -> Vec<CosignPolicyConfig> {
+    let policies = r.tables(&mut t, "trust_policy");
+    r.finish(t);
+    let mut out = Vec::new();
+    for mut p in policies {
+        let name = r.required(&mut p, "name").unwrap_or_default();
+        r.error(
+            &p.path,
+            "Cosign verification is not available in this build of pullgate yet",
+        );
+        out.push(CosignPolicyConfig { name });
+    }
+    out
+}
+
+fn read_registries(r: &mut Reader, t: Tbl<'_>) -> BTreeMap<String, RegistryConfig> {
+    let mut out = BTreeMap::new();
+    for (host, value) in t.keys() {
+        let key = t.key(&format!("{host:?}"));
+        let toml::Value::Table(inner) = value else {
+            r.error(&key, "expected a table");
+            continue;
+        };
+        if pullgate_registry::Repository::new(host, "x").is_err() {
+            r.error(&key, "is not a registry host[:port]");
+        }
+        let mut rt = Tbl::new(&key, inner);
+        let insecure = r.bool(&mut rt, "insecure").unwrap_or(false);
+        let ca_file = r.path(&mut rt, "ca_file");
+        let username = r.string(&mut rt, "username");
+        let password = r.string(&mut rt, "password");
+        if username.is_some() != password.is_some() {
+            r.error(&key, "username and password go together");
+        }
+        let azure_auth = match r.choice(&mut rt, "auth", &["azure"]) {
+            Some(_) => {
+                r.error(
+                    &rt.key("auth"),
+                    "\"azure\" registry auth is not available in this build of pullgate yet",
+                );
+                true
+            }
+            None => false,
+        };
+        r.finish(rt);
+        out.insert(
+            host.clone(),
+            RegistryConfig {
+                insecure,
+                ca_file,
+                username,
+                password,
+                azure_auth,
+            },
+        );
+    }
+    out
+}
+
+fn read_cri(r: &mut Reader, mut t: Tbl<'_>) -> CriConfig {
+    let listen = r
+        .path(&mut t, "listen")
+        .unwrap_or_else(|| PathBuf::from("/run/pullgate/image.sock"));
+    let upstream = r
+        .path(&mut t, "upstream")
+        .unwrap_or_else(|| PathBuf::from("/run/containerd/containerd.sock"));
+    let exempt_namespaces = r.strings(&mut t, "exempt_namespaces").unwrap_or_default();
+    let allowed_uids = r.u32s(&mut t, "allowed_uids").unwrap_or_else(|| vec![0]);
+    let allow_digests = r.strings(&mut t, "allow_digests").unwrap_or_default();
+    for (i, d) in allow_digests.iter().enumerate() {
+        if d.parse::<pullgate_registry::Digest>().is_err() {
+            r.error(
+                &format!("{}[{i}]", t.key("allow_digests")),
+                format!("{d:?} is not a digest"),
+            );
+        }
+    }
+    let break_glass = r.strings(&mut t, "break_glass").unwrap_or_default();
+    r.finish(t);
+    CriConfig {
+        listen,
+        upstream,
+        exempt_namespaces,
+        allowed_uids,
+        allow_digests,
+        break_glass,
+    }
+}
+
+fn read_admin(r: &mut Reader, mut t: Tbl<'_>) -> AdminConfig {
+    let listen = r
+        .string(&mut t, "listen")
+        .unwrap_or_else(|| "127.0.0.1:9099".into());
+    if listen.parse::<std::net::SocketAddr>().is_err() {
+        r.error(
+            &t.key("listen"),
+            format!("{listen:?} is not an address:port"),
+        );
+    }
+    r.finish(t);
+    AdminConfig { listen }
+}
+
+fn read_gatekeeper(r: &mut Reader, mut t: Tbl<'_>) -> Option<GatekeeperConfig> {
+    let listen = r
+        .string(&mut t, "listen")
+        .unwrap_or_else(|| "0.0.0.0:6001".into());
+    if listen.parse::<std::net::SocketAddr>().is_err() {
+        r.error(
+            &t.key("listen"),
+            format!("{listen:?} is not an address:port"),
+        );
+    }
+    let need = |r: &mut Reader, t: &mut Tbl<'_>, k: &str| {
+        if !t.has(k) {
+            r.error(&t.key(k), "is required");
+        }
+        r.path(t, k)
+    };
+    let tls_cert = need(r, &mut t, "tls_cert");
+    let tls_key = need(r, &mut t, "tls_key");
+    let client_ca = need(r, &mut t, "client_ca");
+    let deadline = r
+        .duration(&mut t, "deadline")
+        .unwrap_or(Duration::from_millis(2500));
+    r.finish(t);
+    Some(GatekeeperConfig {
+        listen,
+        tls_cert: tls_cert?,
+        tls_key: tls_key?,
+        client_ca: client_ca?,
+        deadline,
+    })
+}
+
+/// Trust stores name key providers that exist and hold certificates.
+fn check_provider_refs(
+    r: &mut Reader,
+    providers: &[KeyProviderConfig],
+    notation: Option<&NotationConfig>,
+) {
+    let Some(notation) = notation else { return };
+    for (key, (_, names)) in &notation.trust_stores {
+        for name in names {
+            match providers.iter().find(|p| &p.name == name) {
+                None => r.error(
+                    &format!("notation.trust_stores.{key:?}"),
+                    format!("names key provider {name:?}, which is not defined"),
+                ),
+                Some(p) if p.content_type != ContentType::Certificate => r.error(
+                    &format!("notation.trust_stores.{key:?}"),
+                    format!("key provider {name:?} holds keys, not certificates"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! # pullgate-verify
+//!
+//! The verification engine shared by the CRI proxy and the Gatekeeper
+//! provider, so that admission and the node reach the same verdict from the
+//! same trust documents.
+//!
+//! - [`engine::Engine`] turns an image reference into a [`decision::Verdict`].
+//! - [`notary`] verifies Notary Project signatures as notation-go does.
+//! - [`x509`] parses certificates with Go's semantics and checks chains.
+//! - [`keys`] are the key providers trust stores are built from.
+//! - [`decision`] is the one decision type enforcement points act on.
+
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod decision;
+pub mod engine;
+pub mod keys;
+pub mod notary;
+pub mod x509;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use decision::{
+    Decision, Denial, Evidence, Mode, Require, Verdict, VerifiedImage, VerifierReport,
+};
+pub use engine::{Engine, EngineConfig};
