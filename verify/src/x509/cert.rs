@@ -418,12 +418,15 @@ fn parse_pem(text: &str) -> Result<Vec<Cert>, CertError> {
             .ok_or_else(|| CertError("malformed PEM block".into()))?;
         let label = &after[..label_end];
         let end_marker = format!("-----END {label}-----");
+        let body_start = label_end + 5;
         let end = after
-            .find(&end_marker)
+            .get(body_start..)
+            .and_then(|b| b.find(&end_marker))
+            .map(|e| body_start + e)
             .ok_or_else(|| CertError("malformed PEM block".into()))?;
         // Like notation-core-go, the block type is not checked: every block
         // must hold a certificate.
-        let body: String = after[label_end + 5..end]
+        let body: String = after[body_start..end]
             .chars()
             .filter(|c| !c.is_whitespace())
             .collect();
@@ -433,4 +436,22 @@ fn parse_pem(text: &str) -> Result<Vec<Cert>, CertError> {
         rest = &after[end + end_marker.len()..];
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_pem_is_an_error_not_a_panic() {
+        // The first was found by the x509 fuzz target: an END marker before the body.
+        for input in [
+            "-----BEGIN -----END -----",
+            "-----BEGIN X-----",
+            "-----BEGIN X-----\n!!!\n-----END X-----",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        ] {
+            assert!(parse_certificates(input.as_bytes()).is_err(), "{input}");
+        }
+    }
 }
