@@ -376,3 +376,52 @@ async fn layouts_through_the_referrers_api_of_the_stand_in() {
         "without a tsa store the token is never parsed: {v}"
     );
 }
+
+#[test]
+fn check_config_reports_every_problem_and_exits_2() {
+    let s = Setup::new("127.0.0.1:5000");
+    let good = s.config(
+        "enforce",
+        &policy("trustpolicy.json"),
+        &[store("ca", "e2e")],
+    );
+    let out = pullgate(&["check-config", "--config", good.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
+
+    let bad = s.dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        format!(
+            "mode = \"loud\"\nsurprise = 1\n[notation]\ntrust_policy = {:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"nobody\"]\n",
+            policy("trustpolicy.json")
+        ),
+    )
+    .unwrap();
+    let out = pullgate(&["check-config", "--config", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mode: \"loud\" is not one of"), "{err}");
+    assert!(err.contains("surprise: unknown key"), "{err}");
+    assert!(
+        err.contains("names key provider \"nobody\", which is not defined"),
+        "{err}"
+    );
+    assert!(err.contains("3 problem(s) found"), "{err}");
+
+    // verify refuses the same configuration with exit status 2.
+    let out = pullgate(&[
+        "verify",
+        "--config",
+        bad.to_str().unwrap(),
+        "127.0.0.1:5000/x:v1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = pullgate(&["verify", "--config", "/nonexistent/pullgate.toml", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+}

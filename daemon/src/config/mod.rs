@@ -44,3 +44,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     })?;
     schema::read(path, &table)
 }
+
+#[cfg(test)]
+mod tests;

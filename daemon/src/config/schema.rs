@@ -192,6 +192,7 @@ pub(super) fn read(path: &Path, table: &toml::Table) -> Result<Config, Vec<Confi
 
 fn read_providers(r: &mut Reader, top: &mut Tbl<'_>) -> Vec<KeyProviderConfig> {
     let mut out: Vec<KeyProviderConfig> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for mut t in r.tables(top, "key_provider") {
         let name = r.required(&mut t, "name");
         let kind = r.choice(&mut t, "type", &["inline", "file", "azurekeyvault"]);
@@ -223,13 +224,14 @@ fn read_providers(r: &mut Reader, top: &mut Tbl<'_>) -> Vec<KeyProviderConfig> {
             None => None,
         };
         let key = t.path.clone();
-        if let Some(n) = &name
-            && out.iter().any(|p| &p.name == n)
-        {
-            r.error(
-                &t.key("name"),
-                format!("key provider {n:?} is defined twice"),
-            );
+        if let Some(n) = &name {
+            if names.contains(n) {
+                r.error(
+                    &t.key("name"),
+                    format!("key provider {n:?} is defined twice"),
+                );
+            }
+            names.push(n.clone());
         }
         if matches!(source, Some(ProviderSource::AzureKeyVault)) {
             // Its own keys are not read yet; the error above already says why.

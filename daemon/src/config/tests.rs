@@ -1,0 +1,235 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::*;
+use pullgate_verify::SystemClock;
+
+fn vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/notation")
+}
+
+fn errors(text: &str) -> Vec<String> {
+    match parse(Path::new("/etc/pullgate/config.toml"), text) {
+        Ok(_) => Vec::new(),
+        Err(list) => list.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn has(list: &[String], needle: &str) {
+    assert!(
+        list.iter().any(|e| e.contains(needle)),
+        "no error containing {needle:?} in {list:#?}"
+    );
+}
+
+const MINIMAL: &str = r#"
+[[key_provider]]
+name = "ca-certs"
+type = "file"
+path = "certs"
+[notation]
+trust_policy = "trustpolicy.json"
+[notation.trust_stores]
+"ca:certs" = ["ca-certs"]
+"#;
+
+#[test]
+fn minimal_configuration_with_defaults() {
+    let cfg = parse(Path::new("/etc/pullgate/config.toml"), MINIMAL).unwrap();
+    assert_eq!(cfg.mode, pullgate_verify::Mode::Enforce);
+    assert_eq!(cfg.require, pullgate_verify::Require::Any);
+    assert_eq!(cfg.cache_ttl, std::time::Duration::from_secs(300));
+    assert_eq!(cfg.state_dir, PathBuf::from("/var/lib/pullgate"));
+    assert_eq!(cfg.admin.listen, "127.0.0.1:9099");
+    let n = cfg.notation.unwrap();
+    assert_eq!(
+        n.trust_policy,
+        PathBuf::from("/etc/pullgate/trustpolicy.json")
+    );
+    assert_eq!(n.max_signatures, 100);
+    match &cfg.key_providers[0].source {
+        ProviderSource::File(p) => assert_eq!(p, &PathBuf::from("/etc/pullgate/certs")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn every_problem_is_reported_with_its_key() {
+    let list = errors(
+        r#"
+mode = "enforcing"
+require = 3
+cache_ttl = "5 minutes"
+colour = "blue"
+[[key_provider]]
+name = "a"
+type = "inline"
+[[key_provider]]
+name = "a"
+type = "file"
+path = "x"
+content_type = "key"
+extra = 1
+[notation]
+trust_policy = "tp.json"
+max_signatures = 0
+[notation.trust_stores]
+"ca" = ["a"]
+"tsa:ok" = ["missing"]
+"ca:keys" = ["a"]
+[notation.revocation]
+mode = "sometimes"
+timeout = "5m"
+[registry."bad host!"]
+insecure = "yes"
+username = "u"
+[cri]
+allowed_uids = [-1]
+allow_digests = ["sha256:nope"]
+[admin]
+listen = "localhost"
+[gatekeeper]
+listen = "0.0.0.0:6001"
+"#,
+    );
+    has(
+        &list,
+        "mode: \"enforcing\" is not one of \"enforce\", \"audit\"",
+    );
+    has(&list, "require: expected a string, found an integer");
+    has(&list, "cache_ttl: \"5 minutes\" is not a duration");
+    has(&list, "colour: unknown key");
+    has(&list, "key_provider[0].value: is required");
+    has(
+        &list,
+        "key_provider[1].name: key provider \"a\" is defined twice",
+    );
+    has(&list, "key_provider[1].extra: unknown key");
+    has(&list, "notation.max_signatures: 0 is out of range");
+    has(&list, "malformed trust store value \"ca\"");
+    has(
+        &list,
+        "names key provider \"missing\", which is not defined",
+    );
+    has(&list, "key provider \"a\" holds keys, not certificates");
+    has(
+        &list,
+        "notation.revocation.mode: \"sometimes\" is not one of",
+    );
+    has(&list, "notation.revocation.timeout: must be at most 30s");
+    has(&list, "is not a registry host[:port]");
+    has(&list, "insecure: expected a boolean, found a string");
+    has(&list, "username and password go together");
+    has(&list, "cri.allowed_uids[0]: expected a user id");
+    has(&list, "\"sha256:nope\" is not a digest");
+    has(&list, "admin.listen: \"localhost\" is not an address:port");
+    has(&list, "gatekeeper.tls_cert: is required");
+    assert!(
+        list.iter()
+            .all(|e| e.starts_with("/etc/pullgate/config.toml: ")),
+        "{list:#?}"
+    );
+}
+
+#[test]
+fn features_of_later_issues_are_refused_honestly() {
+    let list = errors(&format!(
+        "{MINIMAL}\n[[cosign.trust_policy]]\nname = \"default\"\nscopes = [\"*\"]\n[registry.\"myacr.azurecr.io\"]\nauth = \"azure\"\n"
+    ));
+    has(
+        &list,
+        "Cosign verification is not available in this build of pullgate yet",
+    );
+    has(
+        &list,
+        "\"azure\" registry auth is not available in this build of pullgate yet",
+    );
+    let list = errors(
+        "[[key_provider]]\nname = \"akv\"\ntype = \"azurekeyvault\"\nvault_uri = \"https://v.vault.azure.net/\"\n",
+    );
+    has(
+        &list,
+        "\"azurekeyvault\" key providers are not available in this build of pullgate yet",
+    );
+    has(&list, "configures no verifier");
+    has(
+        &errors("not toml ["),
+        "/etc/pullgate/config.toml: not valid TOML",
+    );
+}
+
+fn build_errors(path: &Path) -> Vec<String> {
+    let cfg = load(path).unwrap_or_else(|e| panic!("{e:?}"));
+    match build(&cfg, Arc::new(SystemClock)) {
+        Ok(_) => Vec::new(),
+        Err(list) => list.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn documents_are_loaded_and_checked_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = vectors().join("trustpolicies/notation-e2e/trustpolicy.json");
+    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
+    // Tables must come after top-level keys: put [notation.trust_stores] last.
+    let write = |stores: &str, policy: &Path| {
+        let text = format!(
+            "state_dir = {:?}\n[notation]\ntrust_policy = {policy:?}\n{stores}",
+            dir.path().join("state")
+        );
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let providers = format!("[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n");
+    let path = write(
+        &format!("[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n{providers}"),
+        &policy,
+    );
+    assert_eq!(build_errors(&path), Vec::<String>::new());
+
+    // The policy names a store nothing maps.
+    let path = write(
+        &format!("[notation.trust_stores]\n\"ca:other\" = [\"e2e\"]\n{providers}"),
+        &policy,
+    );
+    let list = build_errors(&path);
+    has(
+        &list,
+        "uses trust store \"ca:e2e\", which is not mapped to key providers: the trust store \"e2e\" of type \"ca\" does not exist",
+    );
+
+    // An invalid trust policy document, with notation-go's text.
+    let bad_policy = vectors()
+        .join("trustpolicies/notation-e2e/wildcard_plus_other_registry_scope_trustpolicy.json");
+    let path = write(
+        &format!("[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n{providers}"),
+        &bad_policy,
+    );
+    has(
+        &build_errors(&path),
+        "oci trust policy statement \"e2e\" uses wildcard registry scope '*', a wildcard scope cannot be used in conjunction with other scope values",
+    );
+
+    // A store whose directory holds a leaf certificate.
+    let leafy = vectors().join("truststores/notation-go/x509/ca/trust-store-with-leaf-certs");
+    let path = write(
+        &format!(
+            "[notation.trust_stores]\n\"ca:e2e\" = [\"leafy\"]\n[[key_provider]]\nname = \"leafy\"\ntype = \"file\"\npath = {leafy:?}\n"
+        ),
+        &policy,
+    );
+    has(
+        &build_errors(&path),
+        "failed to validate the trusted certificate non-ca.crt in trust store e2e of type ca",
+    );
+
+    // A missing policy file and a missing provider path.
+    let path = write(
+        "[notation.trust_stores]\n\"ca:e2e\" = [\"gone\"]\n[[key_provider]]\nname = \"gone\"\ntype = \"file\"\npath = \"nowhere\"\n",
+        &dir.path().join("absent.json"),
+    );
+    let list = build_errors(&path);
+    has(&list, "notation.trust_policy: ");
+    has(&list, "absent.json");
+}
