@@ -147,6 +147,8 @@ impl RegistryClient {
             let url = req.url.to_string();
             let resp = self.send_request(&req).await?;
             if resp.status() == StatusCode::NOT_FOUND && page == 0 {
+                // Read the (small) body so the connection is reused.
+                let _ = read_body(resp, limits.error_body_bytes, &url, timeout).await;
                 return Ok(None);
             }
             let resp = self.expect_ok(resp, &url).await?;
