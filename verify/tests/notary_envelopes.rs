@@ -31,7 +31,7 @@ fn dummy_policy() -> pullgate_policy::TrustPolicyDocument {
     policy(std::str::from_utf8(&read("trustpolicies/derived/notation-go-dummy-oci.json")).unwrap())
 }
 
-fn mock(
+async fn mock(
     file: &str,
     level: &str,
     stores_: &[&str],
@@ -46,6 +46,7 @@ fn mock(
         JWS,
         &read(&format!("{MOCK}/{file}")),
     )
+    .await
 }
 
 const VALID: [&str; 2] = ["ca:valid-trust-store", "signingAuthority:valid-trust-store"];
@@ -55,8 +56,8 @@ const UNTRUSTED: [&str; 2] = [
 ];
 const ROOT_ID: &str = "x509.subject:CN=Notation Test Root,O=Notary,L=Seattle,ST=WA,C=US";
 
-#[test]
-fn mock_valid_envelopes_with_both_signing_schemes() {
+#[tokio::test]
+async fn mock_valid_envelopes_with_both_signing_schemes() {
     let doc = dummy_policy();
     for file in ["ca_valid_sig_env.json", "sa_valid_sig_env.json"] {
         let o = verify_with(
@@ -66,20 +67,21 @@ fn mock_valid_envelopes_with_both_signing_schemes() {
             &descriptor(DOCKER_V2, MOCK_DIGEST, 528),
             JWS,
             &read(&format!("{MOCK}/{file}")),
-        );
+        )
+        .await;
         assert!(o.verified(), "{file}: {}", failure(&o));
         for level in ["strict", "permissive", "audit"] {
-            let o = mock(file, level, &VALID, "*");
+            let o = mock(file, level, &VALID, "*").await;
             assert!(o.verified(), "{file} {level}: {}", failure(&o));
         }
     }
 }
 
-#[test]
-fn mock_corrupted_envelopes_fail_integrity_at_every_level() {
+#[tokio::test]
+async fn mock_corrupted_envelopes_fail_integrity_at_every_level() {
     for file in ["ca_invalid_sig_env.json", "sa_invalid_sig_env.json"] {
         for level in ["strict", "permissive", "audit"] {
-            let o = mock(file, level, &VALID, "*");
+            let o = mock(file, level, &VALID, "*").await;
             assert_eq!(
                 failure(&o),
                 "integrity validation failed: signature is invalid. Error: illegal base64 data at input byte 242",
@@ -89,17 +91,17 @@ fn mock_corrupted_envelopes_fail_integrity_at_every_level() {
     }
 }
 
-#[test]
-fn mock_expired_envelopes_fail_strict_and_are_logged_otherwise() {
+#[tokio::test]
+async fn mock_expired_envelopes_fail_strict_and_are_logged_otherwise() {
     for file in ["ca_expired_sig_env.json", "sa_expired_sig_env.json"] {
-        let o = mock(file, "strict", &VALID, "*");
+        let o = mock(file, "strict", &VALID, "*").await;
         assert_eq!(
             failure(&o),
             "expiry validation failed: digital signature has expired on \"Fri, 29 Jul 2022 23:59:00 +0000\"",
             "{file}"
         );
         for level in ["permissive", "audit"] {
-            let o = mock(file, level, &VALID, "*");
+            let o = mock(file, level, &VALID, "*").await;
             assert!(o.verified(), "{file} {level}: {}", failure(&o));
             let logged: Vec<_> = o.logged().map(|r| r.kind).collect();
             assert_eq!(logged, vec![ValidationType::Expiry], "{file} {level}");
@@ -107,18 +109,18 @@ fn mock_expired_envelopes_fail_strict_and_are_logged_otherwise() {
     }
 }
 
-#[test]
-fn mock_untrusted_store_fails_authenticity_except_in_audit() {
+#[tokio::test]
+async fn mock_untrusted_store_fails_authenticity_except_in_audit() {
     let msg = "authenticity validation failed: the signature's certificate chain does not contain any trusted certificate";
     for file in ["ca_valid_sig_env.json", "sa_valid_sig_env.json"] {
         for level in ["strict", "permissive"] {
             assert_eq!(
-                failure(&mock(file, level, &UNTRUSTED, "*")),
+                failure(&mock(file, level, &UNTRUSTED, "*").await),
                 msg,
                 "{file} {level}"
             );
         }
-        let o = mock(file, "audit", &UNTRUSTED, "*");
+        let o = mock(file, "audit", &UNTRUSTED, "*").await;
         assert!(o.verified(), "{file}: {}", failure(&o));
         assert!(
             o.results
@@ -131,26 +133,27 @@ fn mock_untrusted_store_fails_authenticity_except_in_audit() {
     }
 }
 
-#[test]
-fn mock_trusted_identities() {
-    let o = mock("ca_valid_sig_env.json", "strict", &VALID, ROOT_ID);
+#[tokio::test]
+async fn mock_trusted_identities() {
+    let o = mock("ca_valid_sig_env.json", "strict", &VALID, ROOT_ID).await;
     assert!(o.verified(), "{}", failure(&o));
     let o = mock(
         "ca_valid_sig_env.json",
         "strict",
         &VALID,
         "x509.subject:CN=LOL,O=DummyOrg,L=Hyderabad,ST=TG,C=IN",
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "authenticity validation failed: signing certificate from the digital signature does not match the X.509 trusted identities [map[\"C\":\"IN\" \"CN\":\"LOL\" \"L\":\"Hyderabad\" \"O\":\"DummyOrg\" \"ST\":\"TG\"]] defined in the trust policy \"test-statement-name\""
     );
 }
 
-#[test]
-fn mock_plugin_envelopes_need_a_plugin() {
+#[tokio::test]
+async fn mock_plugin_envelopes_need_a_plugin() {
     for file in ["ca_plugin_sig_env.json", "sa_plugin_sig_env.json"] {
-        let o = mock(file, "strict", &VALID, "*");
+        let o = mock(file, "strict", &VALID, "*").await;
         let f = failure(&o);
         assert!(
             f.starts_with("error while locating the verification plugin \"plugin-name\""),
@@ -185,7 +188,8 @@ fn mock_plugin_envelopes_need_a_plugin() {
             ),
             JWS,
             &read(&format!("{MOCK}/ca_{kind}_pluginver_sig_env_{v}.json")),
-        );
+        )
+        .await;
         let f = failure(&o);
         assert!(
             f.starts_with("error while locating the verification plugin \"io.cncf.notary.plugin.unittest.mock\""),
@@ -194,8 +198,8 @@ fn mock_plugin_envelopes_need_a_plugin() {
     }
 }
 
-#[test]
-fn metadata_envelope_binds_its_target_descriptor() {
+#[tokio::test]
+async fn metadata_envelope_binds_its_target_descriptor() {
     // User metadata (`notation verify -m`) is not a pullgate feature; the
     // envelope still verifies against its own descriptor, and no other.
     let doc = statement("audit", &["ca:wabbit-networks-20230111"], &["*"], "");
@@ -209,7 +213,8 @@ fn metadata_envelope_binds_its_target_descriptor() {
         &descriptor(DOCKER_V2, digest, 942),
         JWS,
         &env,
-    );
+    )
+    .await;
     assert!(o.verified(), "{}", failure(&o));
     let o = verify_with(
         &doc,
@@ -218,7 +223,8 @@ fn metadata_envelope_binds_its_target_descriptor() {
         &descriptor(DOCKER_V2, digest, 943),
         JWS,
         &env,
-    );
+    )
+    .await;
     assert_eq!(failure(&o), "content descriptor mismatch");
     let o = verify_with(
         &doc,
@@ -227,12 +233,13 @@ fn metadata_envelope_binds_its_target_descriptor() {
         &descriptor(OCI_MANIFEST, digest, 942),
         JWS,
         &env,
-    );
+    )
+    .await;
     assert_eq!(failure(&o), "content descriptor mismatch");
 }
 
-#[test]
-fn alpine_jws_and_cose_verify_until_2123() {
+#[tokio::test]
+async fn alpine_jws_and_cose_verify_until_2123() {
     let target = descriptor(
         OCI_MANIFEST,
         "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0",
@@ -246,17 +253,17 @@ fn alpine_jws_and_cose_verify_until_2123() {
     for (file, mt) in [("jws_signature.sig", JWS), ("cose_signature.sig", COSE)] {
         let env = read(&format!("envelopes/notation-go-alpine/{file}"));
         for now in ["2023-03-15T00:00:00Z", NOW, "2123-08-29T13:50:00Z"] {
-            let o = verify_with(&doc, &s, at(now), &target, mt, &env);
+            let o = verify_with(&doc, &s, at(now), &target, mt, &env).await;
             assert!(o.verified(), "{file} at {now}: {}", failure(&o));
         }
-        let later = verify_with(&doc, &s, at("2123-09-01T00:00:00Z"), &target, mt, &env);
+        let later = verify_with(&doc, &s, at("2123-09-01T00:00:00Z"), &target, mt, &env).await;
         assert!(
             failure(&later).starts_with("authenticTimestamp validation failed: verification time is after certificate \"CN=alpine,O=Notary,L=Seattle,ST=WA,C=US\" validity period"),
             "{file}: {}",
             failure(&later)
         );
         let other = statement("strict", &["ca:valid-trust-store-2"], &["*"], "");
-        let o = verify_with(&other, &s, at(NOW), &target, mt, &env);
+        let o = verify_with(&other, &s, at(NOW), &target, mt, &env).await;
         assert_eq!(
             failure(&o),
             "authenticity validation failed: the signature's certificate chain does not contain any trusted certificate",
@@ -264,7 +271,7 @@ fn alpine_jws_and_cose_verify_until_2123() {
         );
         // The wrong envelope media type cannot be parsed.
         let wrong = if mt == JWS { COSE } else { JWS };
-        let o = verify_with(&doc, &s, at(NOW), &target, wrong, &env);
+        let o = verify_with(&doc, &s, at(NOW), &target, wrong, &env).await;
         assert!(
             failure(&o).starts_with("integrity validation failed: "),
             "{}",
@@ -273,8 +280,8 @@ fn alpine_jws_and_cose_verify_until_2123() {
     }
 }
 
-#[test]
-fn unsupported_envelope_media_type() {
+#[tokio::test]
+async fn unsupported_envelope_media_type() {
     let doc = statement("strict", &["ca:alpine-2123"], &["*"], "");
     let s = stores(&[("truststores/derived", "ca:alpine-2123")]);
     let o = verify_with(
@@ -284,15 +291,16 @@ fn unsupported_envelope_media_type() {
         &descriptor(OCI_MANIFEST, MOCK_DIGEST, 1),
         "application/vnd.oci.image.layer.v1.tar",
         b"invalid signature\n",
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "integrity validation failed: unable to parse the digital signature, error : signature envelope format with media type \"application/vnd.oci.image.layer.v1.tar\" is not supported"
     );
 }
 
-#[test]
-fn timestamp_envelopes_without_timestamp_verification() {
+#[tokio::test]
+async fn timestamp_envelopes_without_timestamp_verification() {
     // Rows of README §2.3 that need no TSA: the signing chain checked against now.
     let target = descriptor(
         DOCKER_V2,
@@ -310,13 +318,13 @@ fn timestamp_envelopes_without_timestamp_verification() {
         "",
     );
     let env = read("envelopes/notation-go-timestamp/coseExpiredWithTimestamp.sig");
-    let o = verify_with(&ca_only, &s, at(NOW), &target, COSE, &env);
+    let o = verify_with(&ca_only, &s, at(NOW), &target, COSE, &env).await;
     assert_eq!(
         failure(&o),
         "authenticTimestamp validation failed: verification time is after certificate \"CN=testTSA,O=Notary,L=Seattle,ST=WA,C=US\" validity period, it was expired at \"Tue, 18 Jun 2024 07:30:31 +0000\""
     );
     let env = read("envelopes/notation-go-timestamp/withoutTimestamp.sig");
-    let o = verify_with(&ca_only, &s, at(NOW), &target, JWS, &env);
+    let o = verify_with(&ca_only, &s, at(NOW), &target, JWS, &env).await;
     assert!(o.verified(), "{}", failure(&o));
     let with_tsa = statement(
         "strict",
@@ -327,7 +335,7 @@ fn timestamp_envelopes_without_timestamp_verification() {
     let mut s2 = s.clone();
     let (r, certs) = store_from("truststores/notation-go", "tsa:test-timestamp").unwrap();
     s2.insert(&r, certs);
-    let o = verify_with(&with_tsa, &s2, at(NOW), &target, JWS, &env);
+    let o = verify_with(&with_tsa, &s2, at(NOW), &target, JWS, &env).await;
     assert_eq!(
         failure(&o),
         "authenticTimestamp validation failed: no timestamp countersignature was found in the signature envelope"
@@ -340,7 +348,7 @@ fn timestamp_envelopes_without_timestamp_verification() {
         r#","verifyTimestamp":"afterCertExpiry""#,
     );
     let env = read("envelopes/notation-go-timestamp/coseWithTimestamp.sig");
-    let o = verify_with(&after, &s2, at(NOW), &target, COSE, &env);
+    let o = verify_with(&after, &s2, at(NOW), &target, COSE, &env).await;
     assert!(o.verified(), "{}", failure(&o));
     // Not-yet-valid signer, no TSA store.
     let env = read("envelopes/notation-go-timestamp/timestampBeforeNotBefore.sig");
@@ -349,15 +357,15 @@ fn timestamp_envelopes_without_timestamp_verification() {
     } else {
         JWS
     };
-    let o = verify_with(&ca_only, &s, at(NOW), &target, media, &env);
+    let o = verify_with(&ca_only, &s, at(NOW), &target, media, &env).await;
     assert_eq!(
         failure(&o),
         "authenticTimestamp validation failed: verification time is before certificate \"CN=testTSA,O=Notary,L=Seattle,ST=WA,C=US\" validity period, it will be valid from \"Fri, 18 Sep 2099 11:54:34 +0000\""
     );
 }
 
-#[test]
-fn blob_envelopes_are_out_of_scope_but_parse() {
+#[tokio::test]
+async fn blob_envelopes_are_out_of_scope_but_parse() {
     // Blob signatures are out of scope (pullgate verifies OCI artifacts); their
     // envelopes still open, and the malformed one fails integrity.
     let doc = statement("strict", &["ca:testcert2"], &["*"], "");
@@ -374,7 +382,8 @@ fn blob_envelopes_are_out_of_scope_but_parse() {
         &target,
         JWS,
         &read("envelopes/notation-blob/blob.jws.sig"),
-    );
+    )
+    .await;
     assert!(o.verified(), "{}", failure(&o));
     let o = verify_with(
         &doc,
@@ -383,7 +392,8 @@ fn blob_envelopes_are_out_of_scope_but_parse() {
         &target,
         JWS,
         &read("envelopes/notation-blob/malformed.jws.sig"),
-    );
+    )
+    .await;
     assert!(
         failure(&o)
             .starts_with("integrity validation failed: unable to parse the digital signature"),

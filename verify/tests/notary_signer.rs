@@ -43,14 +43,14 @@ fn target() -> Descriptor {
     TestImage::new("signed by the test signer").descriptor()
 }
 
-fn run(
+async fn run(
     doc: &TrustPolicyDocument,
     stores: &TrustStores,
     chain: &[&TestCert],
     opts: &SignOptions,
 ) -> Outcome {
     let env = sign(&target(), chain, opts);
-    verify_with(doc, stores, NOW, &target(), env.media_type, &env.bytes)
+    verify_with(doc, stores, NOW, &target(), env.media_type, &env.bytes).await
 }
 
 fn opts(format: EnvelopeFormat) -> SignOptions {
@@ -62,8 +62,8 @@ fn opts(format: EnvelopeFormat) -> SignOptions {
 
 const FORMATS: [EnvelopeFormat; 2] = [EnvelopeFormat::Jws, EnvelopeFormat::Cose];
 
-#[test]
-fn chains_with_intermediates_and_every_key_kind() {
+#[tokio::test]
+async fn chains_with_intermediates_and_every_key_kind() {
     for kind in KeyKind::SUPPORTED {
         let pki = TestPki::code_signing_chain_with(kind, 2);
         for format in FORMATS {
@@ -72,7 +72,8 @@ fn chains_with_intermediates_and_every_key_kind() {
                 &trust("ca", &[&pki.root]),
                 &pki.chain(),
                 &opts(format),
-            );
+            )
+            .await;
             assert!(o.verified(), "{kind:?} {format:?}: {}", failure(&o));
             assert_eq!(o.signer(), Some(SUBJECT));
             // Trust by presence: an intermediate in the store is enough too.
@@ -81,14 +82,15 @@ fn chains_with_intermediates_and_every_key_kind() {
                 &trust("ca", &[&pki.intermediates[0]]),
                 &pki.chain(),
                 &opts(format),
-            );
+            )
+            .await;
             assert!(o.verified(), "{kind:?} {format:?}: {}", failure(&o));
         }
     }
 }
 
-#[test]
-fn a_chain_the_store_does_not_know() {
+#[tokio::test]
+async fn a_chain_the_store_does_not_know() {
     let pki = TestPki::code_signing_chain(1);
     let other = TestPki::code_signing_chain(0);
     let o = run(
@@ -96,7 +98,8 @@ fn a_chain_the_store_does_not_know() {
         &trust("ca", &[&other.root]),
         &pki.chain(),
         &opts(EnvelopeFormat::Jws),
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "authenticity validation failed: the signature's certificate chain does not contain any trusted certificate"
@@ -104,8 +107,8 @@ fn a_chain_the_store_does_not_know() {
     assert_eq!(o.signer(), Some(SUBJECT));
 }
 
-#[test]
-fn expired_and_not_yet_valid_signers() {
+#[tokio::test]
+async fn expired_and_not_yet_valid_signers() {
     let expired = TestPki::build(
         CertSpec::leaf("Pullgate Test Signer").valid(
             datetime!(2030-01-01 00:00 UTC),
@@ -118,7 +121,8 @@ fn expired_and_not_yet_valid_signers() {
         &trust("ca", &[&expired.root]),
         &expired.chain(),
         &opts(EnvelopeFormat::Jws),
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         format!(
@@ -131,7 +135,8 @@ fn expired_and_not_yet_valid_signers() {
         &trust("ca", &[&expired.root]),
         &expired.chain(),
         &opts(EnvelopeFormat::Cose),
-    );
+    )
+    .await;
     assert!(o.verified(), "{}", failure(&o));
     assert_eq!(
         o.logged().map(|r| r.kind).collect::<Vec<_>>(),
@@ -150,7 +155,8 @@ fn expired_and_not_yet_valid_signers() {
         &trust("ca", &[&future.root]),
         &future.chain(),
         &opts(EnvelopeFormat::Cose),
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         format!(
@@ -159,8 +165,8 @@ fn expired_and_not_yet_valid_signers() {
     );
 }
 
-#[test]
-fn leaf_profile_rules() {
+#[tokio::test]
+async fn leaf_profile_rules() {
     let cases: Vec<(CertSpec, String)> = vec![
         (
             CertSpec {
@@ -234,7 +240,8 @@ fn leaf_profile_rules() {
             &trust("ca", &[&pki.root]),
             &pki.chain(),
             &opts(EnvelopeFormat::Jws),
-        );
+        )
+        .await;
         assert_eq!(
             failure(&o),
             format!("integrity validation failed: certificate-chain is invalid, {expected}")
@@ -242,8 +249,8 @@ fn leaf_profile_rules() {
     }
 }
 
-#[test]
-fn unsupported_leaf_keys() {
+#[tokio::test]
+async fn unsupported_leaf_keys() {
     for (kind, format, expected) in [
         (
             KeyKind::Rsa8192,
@@ -273,7 +280,8 @@ fn unsupported_leaf_keys() {
             &trust("ca", &[&pki.root]),
             &pki.chain(),
             &opts(format),
-        );
+        )
+        .await;
         let f = failure(&o);
         assert!(
             f.starts_with("integrity validation failed: "),
@@ -283,8 +291,8 @@ fn unsupported_leaf_keys() {
     }
 }
 
-#[test]
-fn ca_and_path_length_rules() {
+#[tokio::test]
+async fn ca_and_path_length_rules() {
     // An intermediate without keyCertSign.
     let root = TestCert::issue(CertSpec::ca("Pullgate Test Root"), None);
     let bad_ca = TestCert::issue(
@@ -300,7 +308,8 @@ fn ca_and_path_length_rules() {
         &trust("ca", &[&root]),
         &[&leaf, &bad_ca, &root],
         &opts(EnvelopeFormat::Jws),
-    );
+    )
+    .await;
     let f = failure(&o);
     assert!(f.contains("is not issued by"), "{f}");
     assert!(
@@ -326,7 +335,8 @@ fn ca_and_path_length_rules() {
         &trust("ca", &[&root0]),
         &[&leaf, &ca, &root0],
         &opts(EnvelopeFormat::Cose),
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "integrity validation failed: certificate-chain is invalid, certificate with subject \"CN=Pullgate Test Root,O=Notary,L=Seattle,ST=WA,C=US\": expected path length of 1 but certificate has path length 0 instead"
@@ -339,7 +349,8 @@ fn ca_and_path_length_rules() {
         &trust("ca", &[&pki.root]),
         &[&pki.leaf, &pki.intermediates[0]],
         &opts(EnvelopeFormat::Jws),
-    );
+    )
+    .await;
     assert!(
         failure(&o).contains("is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: crypto/rsa: verification error"),
         "{}",
@@ -350,7 +361,8 @@ fn ca_and_path_length_rules() {
         &trust("ca", &[&pki.root]),
         &[&pki.intermediates[0], &pki.leaf, &pki.root],
         &opts(EnvelopeFormat::Jws),
-    );
+    )
+    .await;
     assert!(
         failure(&o).starts_with("integrity validation failed: certificate-chain is invalid"),
         "{}",
@@ -358,8 +370,8 @@ fn ca_and_path_length_rules() {
     );
 }
 
-#[test]
-fn wrong_digest_and_corrupted_envelopes() {
+#[tokio::test]
+async fn wrong_digest_and_corrupted_envelopes() {
     let pki = TestPki::code_signing_chain(1);
     let stores = trust("ca", &[&pki.root]);
     for format in FORMATS {
@@ -373,7 +385,8 @@ fn wrong_digest_and_corrupted_envelopes() {
             &target(),
             env.media_type,
             &env.bytes,
-        );
+        )
+        .await;
         assert_eq!(failure(&o), "content descriptor mismatch", "{format:?}");
         // Signed for the right digest with the wrong size.
         let mut wrong_size = target();
@@ -386,7 +399,8 @@ fn wrong_digest_and_corrupted_envelopes() {
             &target(),
             env.media_type,
             &env.bytes,
-        );
+        )
+        .await;
         assert_eq!(failure(&o), "content descriptor mismatch", "{format:?}");
         // A payload changed after signing.
         let o = run(
@@ -397,7 +411,8 @@ fn wrong_digest_and_corrupted_envelopes() {
                 corrupt: Corruption::Payload,
                 ..opts(format)
             },
-        );
+        )
+        .await;
         assert!(
             failure(&o).starts_with("integrity validation failed: signature is invalid"),
             "{format:?}: {}",
@@ -412,7 +427,8 @@ fn wrong_digest_and_corrupted_envelopes() {
                 corrupt: Corruption::Signature,
                 ..opts(format)
             },
-        );
+        )
+        .await;
         let expected = match format {
             EnvelopeFormat::Jws => {
                 "integrity validation failed: signature is invalid. Error: crypto/rsa: verification error"
@@ -425,8 +441,8 @@ fn wrong_digest_and_corrupted_envelopes() {
     }
 }
 
-#[test]
-fn header_rules() {
+#[tokio::test]
+async fn header_rules() {
     let pki = TestPki::code_signing_chain(0);
     let stores = trust("ca", &[&pki.root]);
     let o = run(
@@ -437,7 +453,8 @@ fn header_rules() {
             extra_critical: vec!["io.example.unknown".into()],
             ..opts(EnvelopeFormat::Jws)
         },
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "integrity validation failed: \"io.example.unknown\" header is marked critical but not present"
@@ -450,7 +467,8 @@ fn header_rules() {
             crit_override: Some(vec![]),
             ..opts(EnvelopeFormat::Jws)
         },
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "integrity validation failed: missing \"crit\" header"
@@ -464,7 +482,8 @@ fn header_rules() {
             crit_override: Some(vec!["io.cncf.notary.signingScheme".into()]),
             ..opts(EnvelopeFormat::Cose)
         },
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         "integrity validation failed: these required headers are not marked as critical: [io.cncf.notary.expiry]"
@@ -479,7 +498,8 @@ fn header_rules() {
                 expiry: Some(datetime!(2030-05-31 18:00 UTC)),
                 ..opts(format)
             },
-        );
+        )
+        .await;
         assert_eq!(
             failure(&o),
             "expiry validation failed: digital signature has expired on \"Fri, 31 May 2030 18:00:00 +0000\"",
@@ -488,8 +508,8 @@ fn header_rules() {
     }
 }
 
-#[test]
-fn signing_authority_scheme_uses_its_own_stores() {
+#[tokio::test]
+async fn signing_authority_scheme_uses_its_own_stores() {
     let pki = TestPki::code_signing_chain(1);
     let sa = SignOptions {
         scheme: SigningScheme::SigningAuthority,
@@ -500,10 +520,11 @@ fn signing_authority_scheme_uses_its_own_stores() {
         &trust("signingAuthority", &[&pki.root]),
         &pki.chain(),
         &sa,
-    );
+    )
+    .await;
     assert!(o.verified(), "{}", failure(&o));
     // A `ca` store does not vouch for the signing-authority scheme.
-    let o = run(&strict(), &trust("ca", &[&pki.root]), &pki.chain(), &sa);
+    let o = run(&strict(), &trust("ca", &[&pki.root]), &pki.chain(), &sa).await;
     assert_eq!(
         failure(&o),
         "authenticity validation failed: the trust store \"test\" of type \"signingAuthority\" does not exist"
@@ -521,7 +542,8 @@ fn signing_authority_scheme_uses_its_own_stores() {
         &trust("signingAuthority", &[&late.root]),
         &late.chain(),
         &sa,
-    );
+    )
+    .await;
     assert_eq!(
         failure(&o),
         format!(
@@ -530,8 +552,8 @@ fn signing_authority_scheme_uses_its_own_stores() {
     );
 }
 
-#[test]
-fn trusted_identities_match_the_leaf_subject() {
+#[tokio::test]
+async fn trusted_identities_match_the_leaf_subject() {
     let pki = TestPki::code_signing_chain(1);
     let stores = trust("ca", &[&pki.root]);
     let matching = statement(
@@ -540,13 +562,17 @@ fn trusted_identities_match_the_leaf_subject() {
         &["x509.subject:C=US,ST=WA,O=Notary,CN=Pullgate Test Signer"],
         "",
     );
-    assert!(run(&matching, &stores, &pki.chain(), &opts(EnvelopeFormat::Jws)).verified());
+    assert!(
+        run(&matching, &stores, &pki.chain(), &opts(EnvelopeFormat::Jws))
+            .await
+            .verified()
+    );
     let other = statement(
         "strict",
         &["ca:test"],
         &["x509.subject:C=US,ST=WA,O=Other"],
         "",
     );
-    let o = run(&other, &stores, &pki.chain(), &opts(EnvelopeFormat::Jws));
+    let o = run(&other, &stores, &pki.chain(), &opts(EnvelopeFormat::Jws)).await;
     assert!(failure(&o).starts_with("authenticity validation failed: signing certificate from the digital signature does not match the X.509 trusted identities"), "{}", failure(&o));
 }

@@ -18,7 +18,7 @@ mod tsa;
 
 pub use envelope::{EnvelopeContent, IntegrityError, SignerInfo, SigningScheme};
 pub use gocompat::rfc1123z;
-pub use revocation::{NoRevocationData, RevocationChecker, Status};
+pub use revocation::{CertResult, NoRevocationData, RevocationChecker, RevocationContext, Status};
 pub use signature::{Context, Failure, Outcome};
 pub use truststore::{StoreError, TrustStores, load_store};
 
@@ -140,7 +140,7 @@ impl NotaryVerifier {
                     now,
                     target: &subject.descriptor,
                 };
-                let outcome = signature::verify(&media_type, &envelope, &ctx);
+                let outcome = signature::verify(&media_type, &envelope, &ctx).await;
                 if outcome.verified() {
                     return Report::Verified {
                         policy: name,

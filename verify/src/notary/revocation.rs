@@ -3,10 +3,11 @@
 //! one without OCSP or CRL pointers cannot be revoked; the aggregate is OK,
 //! revoked, or unknown (which fails like revoked under `enforce`).
 
+use async_trait::async_trait;
 use pullgate_policy::dn::go_quote;
 use time::OffsetDateTime;
 
-use super::envelope::SignerInfo;
+use super::envelope::{SignerInfo, SigningScheme};
 use crate::x509::Cert;
 
 /// One certificate's revocation status.
@@ -18,10 +19,28 @@ pub enum Status {
     Unknown,
 }
 
+/// What a revocation check is about besides the certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct RevocationContext {
+    /// The verification time.
+    pub now: OffsetDateTime,
+    /// The authentic signing time (signing-authority scheme only): a
+    /// revocation whose invalidity date is after it does not count.
+    pub authentic_signing_time: Option<OffsetDateTime>,
+}
+
+/// One certificate's status and, when it is not OK, why (for logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertResult {
+    pub status: Status,
+    pub detail: Option<String>,
+}
+
 /// Answers revocation questions: from CRL files, a cache, or the network.
+#[async_trait]
 pub trait RevocationChecker: Send + Sync {
-    /// The status of `cert` issued by `issuer`, at `now`.
-    fn status(&self, cert: &Cert, issuer: &Cert, now: OffsetDateTime) -> Status;
+    /// The status of `cert` (which has OCSP or CRL pointers) issued by `issuer`.
+    async fn check(&self, cert: &Cert, issuer: &Cert, ctx: &RevocationContext) -> CertResult;
 }
 
 /// A checker that knows nothing: every revocable certificate is unknown
@@ -29,29 +48,41 @@ pub trait RevocationChecker: Send + Sync {
 #[derive(Debug, Default)]
 pub struct NoRevocationData;
 
+#[async_trait]
 impl RevocationChecker for NoRevocationData {
-    fn status(&self, _cert: &Cert, _issuer: &Cert, _now: OffsetDateTime) -> Status {
-        Status::Unknown
+    async fn check(&self, _cert: &Cert, _issuer: &Cert, _ctx: &RevocationContext) -> CertResult {
+        CertResult {
+            status: Status::Unknown,
+            detail: Some("no revocation data is available".into()),
+        }
     }
 }
 
-/// Statuses of `chain` (leaf first); the root is non-revokable.
-pub fn chain_statuses(
+/// Statuses of `chain` (leaf first); the root, and any certificate without
+/// OCSP or CRL pointers, is non-revokable.
+pub async fn chain_statuses(
     checker: &dyn RevocationChecker,
     chain: &[Cert],
-    now: OffsetDateTime,
+    ctx: &RevocationContext,
 ) -> Vec<Status> {
-    chain
-        .iter()
-        .enumerate()
-        .map(|(i, cert)| match chain.get(i + 1) {
+    let mut out = Vec::with_capacity(chain.len());
+    for (i, cert) in chain.iter().enumerate() {
+        let status = match chain.get(i + 1) {
             None => Status::NonRevokable,
             Some(_) if cert.crl_urls().is_empty() && cert.ocsp_urls().is_empty() => {
                 Status::NonRevokable
             }
-            Some(issuer) => checker.status(cert, issuer, now),
-        })
-        .collect()
+            Some(issuer) => {
+                let r = checker.check(cert, issuer, ctx).await;
+                if let Some(d) = &r.detail {
+                    tracing::debug!(subject = %cert.subject(), status = ?r.status, detail = %d, "revocation");
+                }
+                r.status
+            }
+        };
+        out.push(status);
+    }
+    out
 }
 
 /// notation-go `revocationFinalResult`: revoked wins over unknown; the
@@ -82,12 +113,18 @@ pub fn final_result(statuses: &[Status], chain: &[Cert]) -> (Status, Option<Stri
     (result, problem)
 }
 
-pub(crate) fn code_signing(
+/// The revocation validation of a signing chain, with notation-go's texts.
+pub(crate) async fn code_signing(
     checker: &dyn RevocationChecker,
     signer: &SignerInfo,
     now: OffsetDateTime,
 ) -> Result<(), String> {
-    let statuses = chain_statuses(checker, &signer.chain, now);
+    let ctx = RevocationContext {
+        now,
+        authentic_signing_time: (signer.scheme == SigningScheme::SigningAuthority)
+            .then_some(signer.signing_time),
+    };
+    let statuses = chain_statuses(checker, &signer.chain, &ctx).await;
     match final_result(&statuses, &signer.chain) {
         (Status::Ok | Status::NonRevokable, _) => Ok(()),
         (Status::Revoked, s) => Err(format!(

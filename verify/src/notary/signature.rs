@@ -112,7 +112,7 @@ impl Run<'_> {
 }
 
 /// Verifies one envelope (`media_type`, `bytes`) in `ctx`.
-pub fn verify(media_type: &str, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
+pub async fn verify(media_type: &str, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     let mut run = Run {
         ctx,
         outcome: Outcome {
@@ -143,7 +143,7 @@ pub fn verify(media_type: &str, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         run.outcome.content = Some(content);
         return run.outcome;
     }
-    let done = pipeline(&mut run, &content);
+    let done = pipeline(&mut run, &content).await;
     if !done
         && run.outcome.failure.is_none()
         && let Err(e) = target_matches(&content.payload, ctx.target)
@@ -155,7 +155,7 @@ pub fn verify(media_type: &str, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
 }
 
 /// Authenticity through revocation; true when a critical failure stopped it.
-fn pipeline(run: &mut Run<'_>, content: &EnvelopeContent) -> bool {
+async fn pipeline(run: &mut Run<'_>, content: &EnvelopeContent) -> bool {
     let ctx = run.ctx;
     let signer = &content.signer;
     let store_kind = match signer.scheme {
@@ -202,12 +202,16 @@ fn pipeline(run: &mut Run<'_>, content: &EnvelopeContent) -> bool {
     if run.record(ValidationType::Expiry, expiry) {
         return true;
     }
-    let timestamp = super::timestamp::authentic_timestamp(ctx, content).err();
+    let timestamp = super::timestamp::authentic_timestamp(ctx, content)
+        .await
+        .err();
     if run.record(ValidationType::AuthenticTimestamp, timestamp) {
         return true;
     }
     if ctx.policy.level().action(ValidationType::Revocation) != Action::Skip {
-        let revocation = super::revocation::code_signing(ctx.revocation, signer, ctx.now).err();
+        let revocation = super::revocation::code_signing(ctx.revocation, signer, ctx.now)
+            .await
+            .err();
         if run.record(ValidationType::Revocation, revocation) {
             return true;
         }

@@ -10,7 +10,7 @@ use super::envelope::{EnvelopeContent, SigningScheme};
 use super::gocompat::{rfc1123z, utc};
 use super::signature::Context;
 
-pub(crate) fn authentic_timestamp(
+pub(crate) async fn authentic_timestamp(
     ctx: &Context<'_>,
     content: &EnvelopeContent,
 ) -> Result<(), String> {
@@ -62,5 +62,5 @@ pub(crate) fn authentic_timestamp(
         }
         return Ok(());
     }
-    super::tsa::verify_countersignature(ctx, content)
+    super::tsa::verify_countersignature(ctx, content).await
 }

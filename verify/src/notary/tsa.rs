@@ -3,7 +3,7 @@
 use super::envelope::EnvelopeContent;
 use super::signature::Context;
 
-pub(crate) fn verify_countersignature(
+pub(crate) async fn verify_countersignature(
     _ctx: &Context<'_>,
     content: &EnvelopeContent,
 ) -> Result<(), String> {

@@ -81,7 +81,7 @@ pub fn descriptor(media_type: &str, digest: &str, size: u64) -> Descriptor {
     Descriptor::new(media_type, digest.parse::<Digest>().unwrap(), size)
 }
 
-pub fn verify_with(
+pub async fn verify_with(
     doc: &TrustPolicyDocument,
     stores: &TrustStores,
     now: OffsetDateTime,
@@ -96,7 +96,7 @@ pub fn verify_with(
         now,
         target,
     };
-    signature::verify(media_type, envelope, &ctx)
+    signature::verify(media_type, envelope, &ctx).await
 }
 
 pub fn failure(o: &Outcome) -> String {
