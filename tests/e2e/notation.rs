@@ -363,6 +363,17 @@ async fn layouts_through_the_referrers_api_of_the_stand_in() {
     assert_eq!(v["allowed"], false);
     assert!(reason(&v).contains("digital signature has expired"), "{v}");
 
+    // With a tsa store the Microsoft token must verify, and its root is not
+    // among the vectors: the countersignature cannot be trusted.
+    let t7_tsa = s.config(
+        "enforce",
+        &rewrite_store(&s, "timestamp_trustpolicy.json", "ca:e2e", "ca:testcert7"),
+        &[store("ca", "testcert7"), store("tsa", "e2e")],
+    );
+    let (v, _) = verify(&t7_tsa, &image, Some("2025-01-21T10:00:00Z"));
+    assert_eq!(v["allowed"], false);
+    assert!(reason(&v).contains("failed to verify the timestamp countersignature with error: failed to verify signed token: cms verification failure: x509: certificate signed by unknown authority"), "{v}");
+
     let image = pushed(
         &client,
         &host,
@@ -375,6 +386,9 @@ async fn layouts_through_the_referrers_api_of_the_stand_in() {
         v["allowed"], true,
         "without a tsa store the token is never parsed: {v}"
     );
+    let (v, _) = verify(&t7_tsa, &image, Some("2025-01-21T10:00:00Z"));
+    assert_eq!(v["allowed"], false);
+    assert!(reason(&v).contains("authenticTimestamp validation failed: failed to parse timestamp countersignature with error: cms: syntax error: invalid signed data: failed to convert from BER to DER"), "{v}");
 }
 
 #[test]

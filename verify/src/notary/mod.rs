@@ -15,6 +15,7 @@ pub mod signature;
 mod timestamp;
 mod truststore;
 mod tsa;
+pub mod tsp;
 
 pub use envelope::{EnvelopeContent, IntegrityError, SignerInfo, SigningScheme};
 pub use gocompat::rfc1123z;

@@ -232,6 +232,9 @@ impl Cert {
     pub fn extended_key_usage(&self) -> &[Eku] {
         &self.0.extended_key_usage
     }
+    pub fn extensions(&self) -> &[RawExtension] {
+        &self.0.extensions
+    }
     pub fn extension(&self, oid: ObjectIdentifier) -> Option<&RawExtension> {
         self.0.extensions.iter().find(|e| e.oid == oid)
     }

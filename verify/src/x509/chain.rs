@@ -81,49 +81,7 @@ pub fn validate_code_signing_chain(chain: &[Cert]) -> Result<(), String> {
             .map_err(|e| format!("invalid self-signed certificate. Error: {e}"));
     }
     for (i, cert) in chain.iter().enumerate() {
-        if i == chain.len() - 1 {
-            match is_issued_by(cert, cert) {
-                Err(e) => {
-                    return Err(format!(
-                        "root certificate with subject {} is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: {e}",
-                        subject(cert)
-                    ));
-                }
-                Ok(false) => {
-                    return Err(format!(
-                        "root certificate with subject {} is not self-signed. Certificate chain must end with a valid self-signed root certificate",
-                        subject(cert)
-                    ));
-                }
-                Ok(true) => {}
-            }
-        } else {
-            if let Ok(true) = is_issued_by(cert, cert) {
-                let which = if i == 0 { "leaf" } else { "intermediate" };
-                return Err(format!(
-                    "{which} certificate with subject {} is self-signed. Certificate chain must not contain self-signed {which} certificate",
-                    subject(cert)
-                ));
-            }
-            let parent = &chain[i + 1];
-            match is_issued_by(cert, parent) {
-                Err(e) => {
-                    return Err(format!(
-                        "invalid certificates or certificate with subject {} is not issued by {}. Error: {e}",
-                        subject(cert),
-                        subject(parent)
-                    ));
-                }
-                Ok(false) => {
-                    return Err(format!(
-                        "certificate with subject {} is not issued by {}",
-                        subject(cert),
-                        subject(parent)
-                    ));
-                }
-                Ok(true) => {}
-            }
-        }
+        check_link(chain, i)?;
         if i == 0 {
             validate_leaf(cert)?;
         } else {
@@ -133,7 +91,60 @@ pub fn validate_code_signing_chain(chain: &[Cert]) -> Result<(), String> {
     Ok(())
 }
 
+/// The structural rule for position `i` of a chain: the last certificate is
+/// a self-signed root; every other one is issued by the next and is not
+/// self-signed itself.
+fn check_link(chain: &[Cert], i: usize) -> Result<(), String> {
+    let cert = &chain[i];
+    if i == chain.len() - 1 {
+        return match is_issued_by(cert, cert) {
+            Err(e) => Err(format!(
+                "root certificate with subject {} is invalid or not self-signed. Certificate chain must end with a valid self-signed root certificate. Error: {e}",
+                subject(cert)
+            )),
+            Ok(false) => Err(format!(
+                "root certificate with subject {} is not self-signed. Certificate chain must end with a valid self-signed root certificate",
+                subject(cert)
+            )),
+            Ok(true) => Ok(()),
+        };
+    }
+    if let Ok(true) = is_issued_by(cert, cert) {
+        let which = if i == 0 { "leaf" } else { "intermediate" };
+        return Err(format!(
+            "{which} certificate with subject {} is self-signed. Certificate chain must not contain self-signed {which} certificate",
+            subject(cert)
+        ));
+    }
+    let parent = &chain[i + 1];
+    match is_issued_by(cert, parent) {
+        Err(e) => Err(format!(
+            "invalid certificates or certificate with subject {} is not issued by {}. Error: {e}",
+            subject(cert),
+            subject(parent)
+        )),
+        Ok(false) => Err(format!(
+            "certificate with subject {} is not issued by {}",
+            subject(cert),
+            subject(parent)
+        )),
+        Ok(true) => Ok(()),
+    }
+}
+
 fn validate_ca(cert: &Cert, expected_path_len: usize) -> Result<(), String> {
+    validate_ca_basic_constraints(cert, expected_path_len)?;
+    key_usage_present(cert)?;
+    if cert.key_usage() & ku::CERT_SIGN == 0 {
+        return Err(format!(
+            "certificate with subject {}: key usage must have the bit positions for key cert sign set",
+            subject(cert)
+        ));
+    }
+    Ok(())
+}
+
+fn validate_ca_basic_constraints(cert: &Cert, expected_path_len: usize) -> Result<(), String> {
     if !cert.basic_constraints_valid() || !cert.is_ca() {
         return Err(format!(
             "certificate with subject {}: ca field in basic constraints must be present, critical, and set to true",
@@ -145,13 +156,6 @@ fn validate_ca(cert: &Cert, expected_path_len: usize) -> Result<(), String> {
     {
         return Err(format!(
             "certificate with subject {}: expected path length of {expected_path_len} but certificate has path length {max} instead",
-            subject(cert)
-        ));
-    }
-    key_usage_present(cert)?;
-    if cert.key_usage() & ku::CERT_SIGN == 0 {
-        return Err(format!(
-            "certificate with subject {}: key usage must have the bit positions for key cert sign set",
             subject(cert)
         ));
     }
@@ -234,4 +238,86 @@ pub(crate) fn leaf_key_usage(cert: &Cert) -> Result<(), String> {
             invalid.join(", ")
         ))
     }
+}
+
+/// notation-core-go `ValidateTimestampingCertChain`: the TSA chain (leaf
+/// first) with the timestamping profile.
+pub fn validate_timestamping_chain(chain: &[Cert]) -> Result<(), String> {
+    let Some(first) = chain.first() else {
+        return Err("certificate chain must contain at least one certificate".into());
+    };
+    if chain.len() == 1 {
+        if let Err(e) = check_own_signature(first) {
+            return Err(format!(
+                "invalid self-signed certificate. subject: {}. Error: {e}",
+                subject(first)
+            ));
+        }
+        if first.raw_subject() != first.raw_issuer() {
+            return Err(format!(
+                "invalid self-signed certificate. subject: {}. Error: issuer ({}) and subject ({}) are not the same",
+                subject(first),
+                first.issuer(),
+                first.subject()
+            ));
+        }
+        return validate_tsa_leaf(first)
+            .map_err(|e| format!("invalid self-signed certificate. Error: {e}"));
+    }
+    for (i, cert) in chain.iter().enumerate() {
+        check_link(chain, i)?;
+        if i == 0 {
+            validate_tsa_leaf(cert)?;
+        } else {
+            validate_ca_basic_constraints(cert, i - 1)?;
+            if cert.extension(KEY_USAGE_OID).is_none() {
+                return Err(format!(
+                    "certificate with subject {}: key usage extension must be present",
+                    subject(cert)
+                ));
+            }
+            if cert.key_usage() & ku::CERT_SIGN == 0 {
+                return Err(format!(
+                    "certificate with subject {}: key usage must have the bit positions for key cert sign set",
+                    subject(cert)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_tsa_leaf(cert: &Cert) -> Result<(), String> {
+    if cert.basic_constraints_valid() && cert.is_ca() {
+        return Err(format!(
+            "certificate with subject {}: if the basic constraints extension is present, the ca field must be set to false",
+            subject(cert)
+        ));
+    }
+    if cert.extension(KEY_USAGE_OID).is_none() {
+        return Err(format!(
+            "certificate with subject {}: key usage extension must be present",
+            subject(cert)
+        ));
+    }
+    leaf_key_usage(cert)?;
+    let ekus = cert.extended_key_usage();
+    if ekus.len() != 1 || ekus[0] != Eku::TimeStamping {
+        return Err(format!(
+            "timestamp signing certificate with subject {} must have and only have Timestamping as extended key usage",
+            subject(cert)
+        ));
+    }
+    if cert
+        .extension(const_oid::db::rfc5280::ID_CE_EXT_KEY_USAGE)
+        .is_some_and(|e| !e.critical)
+    {
+        return Err(format!(
+            "timestamp signing certificate with subject {} must have extended key usage extension marked as critical",
+            subject(cert)
+        ));
+    }
+    crate::notary::algorithm::key_spec(cert)
+        .map(|_| ())
+        .map_err(|e| format!("certificate with subject {}: {e}", subject(cert)))
 }

@@ -3,9 +3,13 @@
 
 mod cert;
 mod chain;
-mod der_walk;
+pub(crate) mod der_walk;
 mod key;
+mod path;
 
 pub use cert::{Cert, CertError, Eku, RawExtension, key_usage, parse_certificates};
-pub use chain::{check_signature_from, is_issued_by, validate_code_signing_chain};
+pub use chain::{
+    check_signature_from, is_issued_by, validate_code_signing_chain, validate_timestamping_chain,
+};
 pub use key::{Curve, Hash, PublicKey, SignatureAlgorithm, SignatureError, check_signature};
+pub use path::{VerifyOptions, verify_path};
