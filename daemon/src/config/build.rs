@@ -8,7 +8,9 @@ use pullgate_policy::TrustPolicyDocument;
 use pullgate_registry::{
     ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
 };
-use pullgate_verify::keys::{FileProvider, InlineProvider, KeyProvider};
+use pullgate_verify::keys::{
+    ContentType, FileProvider, InlineProvider, ItemContent, KeyProvider, parse_public_keys,
+};
 use pullgate_verify::notary::{NoRevocationData, NotaryVerifier, TrustStores, load_store};
 use pullgate_verify::{Clock, Engine, EngineConfig};
 
@@ -65,6 +67,7 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
             Some((p.name.clone(), provider))
         })
         .collect();
+    check_key_providers(config, &providers, &mut errors);
     let notation = config
         .notation
         .as_ref()
@@ -89,6 +92,38 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
         registry,
         warnings,
     })
+}
+
+/// Key providers that hold public keys must hold readable PEM public keys
+/// (certificate providers are checked as trust stores).
+fn check_key_providers(
+    config: &Config,
+    providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
+    errors: &mut Errors<'_>,
+) {
+    for p in config
+        .key_providers
+        .iter()
+        .filter(|p| p.content_type == ContentType::Key)
+    {
+        let Some(provider) = providers.get(&p.name) else {
+            continue;
+        };
+        match provider.load() {
+            Err(e) => errors.add(&p.key, e.to_string()),
+            Ok(items) => {
+                for item in items {
+                    let problem = match &item.content {
+                        ItemContent::NotRegular => Some("not a regular file".to_string()),
+                        ItemContent::Bytes(b) => parse_public_keys(b).err(),
+                    };
+                    if let Some(problem) = problem {
+                        errors.add(&p.key, format!("{}: {problem}", item.source));
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn build_notation(

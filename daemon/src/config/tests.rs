@@ -233,3 +233,28 @@ fn documents_are_loaded_and_checked_before_anything_runs() {
     has(&list, "notation.trust_policy: ");
     has(&list, "absent.json");
 }
+
+#[test]
+fn inline_certificates_and_key_providers() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = vectors().join("trustpolicies/notation-e2e/trustpolicy.json");
+    let pem = std::fs::read_to_string(vectors().join("truststores/notation-e2e/localkeys/e2e.crt"))
+        .unwrap();
+    let write = |extra: &str| {
+        let text = format!(
+            "state_dir = {:?}\n[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"inline\"]\n[[key_provider]]\nname = \"inline\"\ntype = \"inline\"\nvalue = \"\"\"{pem}\"\"\"\n{extra}",
+            dir.path().join("state")
+        );
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    assert_eq!(build_errors(&write("")), Vec::<String>::new());
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    std::fs::write(keys.join("bad.pub"), "not a key").unwrap();
+    let list = build_errors(&write(&format!(
+        "[[key_provider]]\nname = \"cosign\"\ntype = \"file\"\ncontent_type = \"key\"\npath = {keys:?}\n"
+    )));
+    has(&list, "key_provider[1]: bad.pub: no PEM public key found");
+}

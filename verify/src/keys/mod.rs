@@ -4,9 +4,11 @@
 
 mod file;
 mod inline;
+mod public;
 
 pub use file::FileProvider;
 pub use inline::InlineProvider;
+pub use public::parse_public_keys;
 
 use std::fmt;
 

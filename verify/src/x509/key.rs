@@ -62,7 +62,7 @@ pub enum PublicKey {
 }
 
 impl PublicKey {
-    pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicKey, String> {
+    pub fn from_spki(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicKey, String> {
         let bits = spki
             .subject_public_key
             .as_bytes()
