@@ -439,3 +439,40 @@ fn check_config_reports_every_problem_and_exits_2() {
     let out = pullgate(&["verify", "--config", "/nonexistent/pullgate.toml", "x"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn verify_over_tls_with_credentials_from_the_configuration() {
+    let reg = RealRegistry::start(RegistryOptions {
+        tls: true,
+        auth: Some(("ops".into(), "s3cret".into())),
+    });
+    let client = reg.client();
+    let image = pushed(&client, &reg.host, "secure/app", "e2e-valid-signature").await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("registry-ca.pem");
+    std::fs::write(&ca, reg.ca_pem.as_ref().unwrap()).unwrap();
+    let e2e = store("ca", "e2e");
+    let write = |password: &str| {
+        let cfg = dir.path().join(format!("pullgate-{password}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {:?}\n[notation]\ntrust_policy = {:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[registry.\"{}\"]\nca_file = \"registry-ca.pem\"\nusername = \"ops\"\npassword = \"{password}\"\n",
+                e2e.1,
+                policy("trustpolicy.json"),
+                reg.host
+            ),
+        )
+        .unwrap();
+        cfg
+    };
+    let (v, code) = verify(&write("s3cret"), &image, None);
+    assert_eq!((v["allowed"].as_bool(), code), (Some(true), Some(0)), "{v}");
+    let (v, code) = verify(&write("wrong"), &image, None);
+    assert_eq!((v["allowed"].as_bool(), code), (Some(false), Some(1)));
+    assert!(reason(&v).contains("refused the credentials"), "{v}");
+    assert!(
+        !v.to_string().contains("wrong"),
+        "a password must not appear in a verdict: {v}"
+    );
+}

@@ -119,7 +119,10 @@ pub(crate) fn time(t: &Tlv<'_>) -> R<OffsetDateTime> {
     }
     let offset = match tail {
         "Z" => UtcOffset::UTC,
-        o if o.len() == 5 && (o.starts_with('+') || o.starts_with('-')) => {
+        o if o.len() == 5
+            && (o.starts_with('+') || o.starts_with('-'))
+            && o.bytes().skip(1).all(|b| b.is_ascii_digit()) =>
+        {
             let h: i8 = o[1..3].parse().map_err(|_| bad())?;
             let m: i8 = o[3..5].parse().map_err(|_| bad())?;
             let sign = if o.starts_with('-') { -1 } else { 1 };
@@ -148,6 +151,20 @@ mod tests {
         let mut u = vec![0x17, 0x0d];
         u.extend_from_slice(b"210917140910Z");
         assert_eq!(time(&one(&u).unwrap()).unwrap().year(), 2021);
+    }
+
+    #[test]
+    fn odd_offsets_are_errors_not_panics() {
+        for bad in [
+            "20250121091746+0é0",
+            "20250121091746+é00",
+            "2025012109174Z",
+            "20251321091746Z",
+        ] {
+            let mut v = vec![0x18, bad.len() as u8];
+            v.extend_from_slice(bad.as_bytes());
+            assert!(time(&one(&v).unwrap()).is_err(), "{bad}");
+        }
     }
 
     #[test]
