@@ -17,6 +17,15 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    pub const ALL: [Algorithm; 6] = [
+        Algorithm::Ps256,
+        Algorithm::Ps384,
+        Algorithm::Ps512,
+        Algorithm::Es256,
+        Algorithm::Es384,
+        Algorithm::Es512,
+    ];
+
     /// notation-core-go's numeric value (it prints it with `%v` in one message).
     pub fn go_number(self) -> u8 {
         match self {
@@ -41,16 +50,7 @@ impl Algorithm {
     }
 
     pub fn from_jws(name: &str) -> Option<Algorithm> {
-        [
-            Algorithm::Ps256,
-            Algorithm::Ps384,
-            Algorithm::Ps512,
-            Algorithm::Es256,
-            Algorithm::Es384,
-            Algorithm::Es512,
-        ]
-        .into_iter()
-        .find(|a| a.jws_name() == name)
+        Algorithm::ALL.into_iter().find(|a| a.jws_name() == name)
     }
 
     /// The COSE algorithm value (RFC 9053 / RFC 8230).
@@ -66,16 +66,7 @@ impl Algorithm {
     }
 
     pub fn from_cose(value: i64) -> Option<Algorithm> {
-        [
-            Algorithm::Ps256,
-            Algorithm::Ps384,
-            Algorithm::Ps512,
-            Algorithm::Es256,
-            Algorithm::Es384,
-            Algorithm::Es512,
-        ]
-        .into_iter()
-        .find(|a| a.cose_value() == value)
+        Algorithm::ALL.into_iter().find(|a| a.cose_value() == value)
     }
 
     /// The digest length, for RSASSA-PSS salts and timestamp imprints.

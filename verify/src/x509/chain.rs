@@ -59,6 +59,24 @@ fn subject(c: &Cert) -> String {
 /// `ValidateCodeSigningCertChain(chain, nil)`: the chain is leaf first and
 /// ends with a self-signed root; a single certificate must be self-signed.
 pub fn validate_code_signing_chain(chain: &[Cert]) -> Result<(), String> {
+    validate_chain(
+        chain,
+        "issuer({}) and subject({})",
+        validate_leaf,
+        validate_ca,
+    )
+}
+
+/// The shape notation-core-go gives both chain validations: one
+/// self-signed certificate, or a chain ending in a self-signed root, with a
+/// leaf rule and a CA rule. (Its two copies differ in one message's spacing,
+/// kept here as `issuer_format`.)
+fn validate_chain(
+    chain: &[Cert],
+    issuer_format: &str,
+    leaf: fn(&Cert) -> Result<(), String>,
+    ca: fn(&Cert, usize) -> Result<(), String>,
+) -> Result<(), String> {
     let Some(first) = chain.first() else {
         return Err("certificate chain must contain at least one certificate".into());
     };
@@ -70,22 +88,23 @@ pub fn validate_code_signing_chain(chain: &[Cert]) -> Result<(), String> {
             ));
         }
         if first.raw_subject() != first.raw_issuer() {
+            let names =
+                issuer_format
+                    .replacen("{}", first.issuer(), 1)
+                    .replacen("{}", first.subject(), 1);
             return Err(format!(
-                "invalid self-signed certificate. subject: {}. Error: issuer({}) and subject({}) are not the same",
-                subject(first),
-                first.issuer(),
-                first.subject()
+                "invalid self-signed certificate. subject: {}. Error: {names} are not the same",
+                subject(first)
             ));
         }
-        return validate_leaf(first)
-            .map_err(|e| format!("invalid self-signed certificate. Error: {e}"));
+        return leaf(first).map_err(|e| format!("invalid self-signed certificate. Error: {e}"));
     }
     for (i, cert) in chain.iter().enumerate() {
         check_link(chain, i)?;
         if i == 0 {
-            validate_leaf(cert)?;
+            leaf(cert)?;
         } else {
-            validate_ca(cert, i - 1)?;
+            ca(cert, i - 1)?;
         }
     }
     Ok(())
@@ -243,46 +262,29 @@ pub(crate) fn leaf_key_usage(cert: &Cert) -> Result<(), String> {
 /// notation-core-go `ValidateTimestampingCertChain`: the TSA chain (leaf
 /// first) with the timestamping profile.
 pub fn validate_timestamping_chain(chain: &[Cert]) -> Result<(), String> {
-    let Some(first) = chain.first() else {
-        return Err("certificate chain must contain at least one certificate".into());
-    };
-    if chain.len() == 1 {
-        if let Err(e) = check_own_signature(first) {
-            return Err(format!(
-                "invalid self-signed certificate. subject: {}. Error: {e}",
-                subject(first)
-            ));
-        }
-        if first.raw_subject() != first.raw_issuer() {
-            return Err(format!(
-                "invalid self-signed certificate. subject: {}. Error: issuer ({}) and subject ({}) are not the same",
-                subject(first),
-                first.issuer(),
-                first.subject()
-            ));
-        }
-        return validate_tsa_leaf(first)
-            .map_err(|e| format!("invalid self-signed certificate. Error: {e}"));
+    validate_chain(
+        chain,
+        "issuer ({}) and subject ({})",
+        validate_tsa_leaf,
+        validate_tsa_ca,
+    )
+}
+
+/// A timestamping CA: basic constraints as for code signing, key usage
+/// present (critical not required) with keyCertSign.
+fn validate_tsa_ca(cert: &Cert, expected_path_len: usize) -> Result<(), String> {
+    validate_ca_basic_constraints(cert, expected_path_len)?;
+    if cert.extension(KEY_USAGE_OID).is_none() {
+        return Err(format!(
+            "certificate with subject {}: key usage extension must be present",
+            subject(cert)
+        ));
     }
-    for (i, cert) in chain.iter().enumerate() {
-        check_link(chain, i)?;
-        if i == 0 {
-            validate_tsa_leaf(cert)?;
-        } else {
-            validate_ca_basic_constraints(cert, i - 1)?;
-            if cert.extension(KEY_USAGE_OID).is_none() {
-                return Err(format!(
-                    "certificate with subject {}: key usage extension must be present",
-                    subject(cert)
-                ));
-            }
-            if cert.key_usage() & ku::CERT_SIGN == 0 {
-                return Err(format!(
-                    "certificate with subject {}: key usage must have the bit positions for key cert sign set",
-                    subject(cert)
-                ));
-            }
-        }
+    if cert.key_usage() & ku::CERT_SIGN == 0 {
+        return Err(format!(
+            "certificate with subject {}: key usage must have the bit positions for key cert sign set",
+            subject(cert)
+        ));
     }
     Ok(())
 }
