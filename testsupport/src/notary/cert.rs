@@ -214,6 +214,20 @@ impl TestCert {
         }
     }
 
+    /// A certificate made elsewhere (a test vector) with the key that signs
+    /// envelopes as it ([`super::sign`] uses the leaf's key and every
+    /// certificate's DER). It cannot issue certificates (its rcgen
+    /// parameters are unknown) and `spec` is a placeholder; for a chain
+    /// member whose key is unknown, pass any key: only the leaf's is used.
+    pub fn external(der: Vec<u8>, key: Arc<TestKey>) -> TestCert {
+        TestCert {
+            der,
+            key,
+            spec: CertSpec::leaf("external certificate"),
+            params: CertificateParams::default(),
+        }
+    }
+
     /// The certificate in PEM (`CERTIFICATE`).
     pub fn pem(&self) -> String {
         use base64::Engine as _;

@@ -158,6 +158,36 @@ impl TestKey {
         TestKey { kind, pair }
     }
 
+    /// A key read from a PKCS#8 PEM (`PRIVATE KEY`), e.g. a test vector's;
+    /// its kind is derived from the key (RSA modulus size or curve).
+    ///
+    /// # Panics
+    /// When the PEM is not a PKCS#8 key of a [`KeyKind`].
+    pub fn from_pkcs8_pem(pem: &str) -> TestKey {
+        let pair = KeyPair::from_pem(pem).expect("a PKCS#8 PEM private key");
+        let der = pair.serialize_der();
+        let kind = if let Ok(rsa) = RsaKeyPair::from_pkcs8(&der) {
+            match rsa.public_modulus_len() * 8 {
+                2048 => KeyKind::Rsa2048,
+                3072 => KeyKind::Rsa3072,
+                4096 => KeyKind::Rsa4096,
+                8192 => KeyKind::Rsa8192,
+                bits => panic!("unsupported RSA key size {bits}"),
+            }
+        } else if pair.algorithm() == &PKCS_ECDSA_P256_SHA256 {
+            KeyKind::EcP256
+        } else if pair.algorithm() == &PKCS_ECDSA_P384_SHA384 {
+            KeyKind::EcP384
+        } else if pair.algorithm() == &PKCS_ECDSA_P521_SHA512 {
+            KeyKind::EcP521
+        } else if pair.algorithm() == &PKCS_ED25519 {
+            KeyKind::Ed25519
+        } else {
+            panic!("unsupported key algorithm {:?}", pair.algorithm())
+        };
+        TestKey { kind, pair }
+    }
+
     /// The process-wide key of `kind` in `slot`, generated on first use.
     /// Different threads asking for different slots generate in parallel.
     pub fn shared(kind: KeyKind, slot: usize) -> Arc<TestKey> {
@@ -320,6 +350,19 @@ mod tests {
             };
             assert_eq!(s.len(), want_len, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn keys_read_from_pem_sign_like_generated_ones() {
+        let generated = TestKey::shared(KeyKind::EcP256, 3);
+        let read = TestKey::from_pkcs8_pem(&generated.pkcs8_pem());
+        assert_eq!(read.kind(), KeyKind::EcP256);
+        assert_eq!(read.spki_der(), generated.spki_der());
+        let rsa = TestKey::shared(KeyKind::Rsa2048, 0);
+        let read = TestKey::from_pkcs8_pem(&rsa.pkcs8_pem());
+        assert_eq!(read.kind(), KeyKind::Rsa2048);
+        let (s, alg) = read.sign(Algorithm::Ps256, b"m");
+        assert!(verifies(&rsa, alg, b"m", &s));
     }
 
     #[test]
