@@ -128,3 +128,25 @@ fn a_sub_directory_in_a_store_is_refused() {
         "trusted certificate sub-dir in trust store trust-store-with-directories of type ca is not a regular file (directories or symlinks are not supported)"
     );
 }
+
+#[test]
+fn crl_distribution_points_are_read_as_go_reads_them() {
+    // Certificates whose distribution points hold non-URI names Go skips.
+    for name in [
+        "certificateWithIncompleteFreshestCRL.cer",
+        "certificateWithIncompleteFreshestCRL2.cer",
+        "certificateWithNonURIDeltaCRL.cer",
+        "certificateWithDeltaCRL.cer",
+    ] {
+        let certs = parse_certificates(&read(&format!("revocation/notation-core-go-crl/{name}")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!certs.is_empty(), "{name}");
+    }
+    let chain = certs("revocation/notation-e2e-crl/certchain_with_crl.pem");
+    assert_eq!(chain[0].crl_urls(), ["http://localhost:10086/leaf.crl"]);
+    assert_eq!(
+        chain[1].crl_urls(),
+        ["http://localhost:10086/intermediate.crl"]
+    );
+    assert_eq!(chain[1].ocsp_urls(), ["http://localhost.test/ocsp"]);
+}

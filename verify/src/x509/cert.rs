@@ -11,9 +11,9 @@ use der::{Decode, Tag, Tagged};
 use pullgate_policy::dn::{AttrValue, go_name_string};
 use time::OffsetDateTime;
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    AuthorityInfoAccessSyntax, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage,
+    AuthorityInfoAccessSyntax, BasicConstraints, ExtendedKeyUsage, KeyUsage,
 };
 use x509_cert::name::Name;
 
@@ -286,13 +286,8 @@ impl Inner {
                 self.extended_key_usage = eku.0.into_iter().map(Eku::from_oid).collect();
             }
             ids::ID_CE_CRL_DISTRIBUTION_POINTS => {
-                let dps = CrlDistributionPoints::from_der(value)
-                    .map_err(|_| bad("CRL distribution points"))?;
-                for dp in dps.0 {
-                    if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
-                        self.crl_urls.extend(names.into_iter().filter_map(uri));
-                    }
-                }
+                self.crl_urls = go_crl_distribution_points(value)
+                    .ok_or_else(|| bad("CRL distribution points"))?;
             }
             ids::ID_PE_AUTHORITY_INFO_ACCESS => {
                 let aia = AuthorityInfoAccessSyntax::from_der(value)
@@ -309,6 +304,39 @@ impl Inner {
         }
         Ok(())
     }
+}
+
+/// Go's reading of cRLDistributionPoints: for each distribution point with
+/// a `fullName`, the leading URI names (reading stops at the first other
+/// kind of name); reasons and cRLIssuer are ignored.
+fn go_crl_distribution_points(value: &[u8]) -> Option<Vec<String>> {
+    use super::der_walk::{children, read_tlv};
+    let (seq, rest) = read_tlv(value)?;
+    if seq.tag != 0x30 || !rest.is_empty() {
+        return None;
+    }
+    let mut urls = Vec::new();
+    for dp in children(seq.contents)? {
+        if dp.tag != 0x30 {
+            return None;
+        }
+        let fields = children(dp.contents)?;
+        let Some(name) = fields.first().filter(|f| f.tag == 0xa0) else {
+            continue;
+        };
+        let (full, _) = read_tlv(name.contents)?;
+        if full.tag != 0xa0 {
+            // nameRelativeToCRLIssuer: Go reads it as a malformed fullName.
+            return None;
+        }
+        for general in children(full.contents)? {
+            if general.tag != 0x86 {
+                break;
+            }
+            urls.push(String::from_utf8_lossy(general.contents).into_owned());
+        }
+    }
+    Some(urls)
 }
 
 fn uri(name: GeneralName) -> Option<String> {
