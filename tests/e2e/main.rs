@@ -3,6 +3,7 @@
 
 mod discover;
 mod notation;
+mod revocation;
 
 use std::process::{Command, Output};
 

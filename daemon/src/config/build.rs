@@ -11,11 +11,12 @@ use pullgate_registry::{
 use pullgate_verify::keys::{
     ContentType, FileProvider, InlineProvider, ItemContent, KeyProvider, parse_public_keys,
 };
-use pullgate_verify::notary::{NoRevocationData, NotaryVerifier, TrustStores, load_store};
+use pullgate_verify::notary::revocation::{Checker, RevocationMode as Mode, RevocationSettings};
+use pullgate_verify::notary::{NotaryVerifier, TrustStores, load_store};
 use pullgate_verify::{Clock, Engine, EngineConfig};
 
 use super::reader::ConfigError;
-use super::schema::{Config, NotationConfig, ProviderSource};
+use super::schema::{Config, NotationConfig, ProviderSource, RevocationMode};
 
 /// Trust policy documents larger than this are refused.
 const MAX_POLICY_BYTES: u64 = 4 << 20;
@@ -71,7 +72,7 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
     let notation = config
         .notation
         .as_ref()
-        .and_then(|n| build_notation(n, &providers, &mut errors));
+        .and_then(|n| build_notation(config, n, &providers, &mut errors));
     let registry = build_registry(config, &mut errors, &mut warnings);
     if !errors.list.is_empty() {
         return Err(errors.list);
@@ -127,6 +128,7 @@ fn check_key_providers(
 }
 
 fn build_notation(
+    config: &Config,
     n: &NotationConfig,
     providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
     errors: &mut Errors<'_>,
@@ -186,10 +188,27 @@ fn build_notation(
             }
         }
     }
+    let revocation = Checker::new(RevocationSettings {
+        mode: match n.revocation.mode {
+            RevocationMode::Online => Mode::Online,
+            RevocationMode::Offline => Mode::Offline,
+        },
+        crl_dir: n.revocation.crl_dir.clone(),
+        cache_dir: Some(config.state_dir.join("crl")),
+        timeout: n.revocation.timeout,
+        url_rewrite: n.revocation.url_rewrite.clone(),
+    });
+    let revocation = match revocation {
+        Ok(r) => r,
+        Err(e) => {
+            errors.add("notation.revocation", e.to_string());
+            return None;
+        }
+    };
     Some(NotaryVerifier {
         policy,
         stores,
-        revocation: Arc::new(NoRevocationData),
+        revocation: Arc::new(revocation),
         max_signatures: n.max_signatures,
     })
 }
