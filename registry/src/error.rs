@@ -143,4 +143,19 @@ impl RegistryError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, RegistryError::NotFound { .. })
     }
+
+    /// True when the registry could not be asked or did not answer: nothing
+    /// was learnt about the image (a re-check that ends here keeps what an
+    /// earlier verification found).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            RegistryError::Transport { .. }
+            | RegistryError::Timeout { .. }
+            | RegistryError::RateLimited { .. }
+            | RegistryError::Unavailable { .. }
+            | RegistryError::TokenEndpoint { .. } => true,
+            RegistryError::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
 }

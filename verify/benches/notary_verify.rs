@@ -125,6 +125,7 @@ async fn cold(iterations: usize) {
             }),
             accept_platform_signatures: false,
             platform: Platform::current(),
+            node: Default::default(),
         },
         Arc::new(SystemClock),
     );

@@ -93,15 +93,67 @@ impl VerifiedImage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
     reason: String,
+    unreachable: bool,
 }
 
 impl Denial {
     pub(crate) fn new(reason: String) -> Denial {
-        Denial { reason }
+        Denial {
+            reason,
+            unreachable: false,
+        }
+    }
+
+    /// A denial because the registry could not be reached: nothing was
+    /// learnt about the image. A background re-check that ends so keeps the
+    /// earlier verdict.
+    pub(crate) fn unreachable(reason: String) -> Denial {
+        Denial {
+            reason,
+            unreachable: true,
+        }
     }
 
     pub fn reason(&self) -> &str {
         &self.reason
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable
+    }
+}
+
+/// A namespace in `exempt_namespaces`: its pods' images are not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemption {
+    namespace: String,
+}
+
+impl Exemption {
+    pub(crate) fn new(namespace: String) -> Exemption {
+        Exemption { namespace }
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+}
+
+/// An image let through by a configured list (`allow_digests` or
+/// `break_glass`) without verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowance {
+    entry: String,
+}
+
+impl Allowance {
+    pub(crate) fn new(entry: String) -> Allowance {
+        Allowance { entry }
+    }
+
+    /// The configured entry that matched.
+    pub fn entry(&self) -> &str {
+        &self.entry
     }
 }
 
@@ -114,6 +166,26 @@ pub enum Decision {
     Audited {
         would_deny: Denial,
     },
+    /// The pod's namespace is exempt.
+    Exempt(Exemption),
+    /// The digest is in `allow_digests` (infrastructure images).
+    AllowedDigest(Allowance),
+    /// A `break_glass` entry let the image through, with a warning.
+    BreakGlass(Allowance),
+}
+
+impl Decision {
+    /// The metric label of this kind of decision.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Decision::Verified(_) => "verified",
+            Decision::Denied(_) => "denied",
+            Decision::Audited { .. } => "audited",
+            Decision::Exempt(_) => "exempt",
+            Decision::AllowedDigest(_) => "allowed_digest",
+            Decision::BreakGlass(_) => "break_glass",
+        }
+    }
 }
 
 /// A decision about one image reference, with each verifier's report.
@@ -128,6 +200,22 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A verdict for an image no verifier got to look at.
+    pub(crate) fn denied(image: &str, mode: Mode, denial: Denial) -> Verdict {
+        let decision = match mode {
+            Mode::Enforce => Decision::Denied(denial),
+            Mode::Audit => Decision::Audited { would_deny: denial },
+        };
+        Verdict {
+            image: image.to_string(),
+            digest: None,
+            mode,
+            decision,
+            verifiers: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// The verdict enforce mode reaches (also reported in audit mode).
     pub fn allowed(&self) -> bool {
         matches!(self.decision, Decision::Verified(_))
@@ -162,6 +250,14 @@ impl Verdict {
             Decision::Audited { would_deny } => {
                 format!("audit mode, would deny: {}", would_deny.reason)
             }
+            Decision::Exempt(e) => format!("namespace {:?} is exempt: not verified", e.namespace),
+            Decision::AllowedDigest(a) => {
+                format!("digest {} is in allow_digests: not verified", a.entry)
+            }
+            Decision::BreakGlass(a) => format!(
+                "break-glass entry {:?} let the image through without verification",
+                a.entry
+            ),
         }
     }
 

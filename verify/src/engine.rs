@@ -5,12 +5,14 @@
 
 use std::sync::Arc;
 
-use pullgate_registry::{ArtifactSource, ImageRef, Manifest, Platform};
+use pullgate_registry::{ArtifactSource, Digest, Fetched, ImageRef, Manifest, Platform};
 
 use crate::clock::Clock;
 use crate::decision::{
     Decision, Denial, Evidence, Mode, Require, Verdict, VerifiedImage, VerifierReport,
 };
+use crate::generation::Generation;
+use crate::node::{NodePolicy, PodContext};
 use crate::notary::{NotaryVerifier, Report, Subject};
 
 /// What the engine needs, built once from the configuration.
@@ -21,58 +23,158 @@ pub struct EngineConfig {
     /// Count signatures on the node's platform manifest of a multi-arch image.
     pub accept_platform_signatures: bool,
     pub platform: Platform,
+    /// The node's pass-through lists (empty where there is no `[cri]`).
+    pub node: NodePolicy,
 }
 
 pub struct Engine {
     config: EngineConfig,
     clock: Arc<dyn Clock>,
+    generation: Generation,
+}
+
+/// An image reference resolved to its manifest.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The reference as given.
+    pub image: String,
+    pub reference: ImageRef,
+    pub manifest: Fetched<Manifest>,
 }
 
 /// One verifier's conclusion, with what an allow rests on.
 struct Part {
     report: VerifierReport,
     evidence: Option<Evidence>,
+    /// Denied because the registry could not be reached.
+    unreachable: bool,
 }
 
 impl Engine {
     pub fn new(config: EngineConfig, clock: Arc<dyn Clock>) -> Engine {
-        Engine { config, clock }
+        let generation = Generation::of(&config);
+        Engine {
+            config,
+            clock,
+            generation,
+        }
     }
 
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }
 
+    /// The hash of everything this engine's verdicts depend on.
+    pub fn generation(&self) -> &Generation {
+        &self.generation
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.config.mode
+    }
+
+    /// The node's pass-through for `image` pulled for `pod`, if one applies
+    /// (exempt namespace, allowed digest, break-glass), as a verdict.
+    /// `resolved` is the digest the reference resolved to, when known.
+    pub fn pass_through(
+        &self,
+        pod: &PodContext,
+        image: &ImageRef,
+        resolved: Option<&Digest>,
+    ) -> Option<Verdict> {
+        let decision = self.config.node.pass_through(pod, image, resolved)?;
+        Some(self.pass_verdict(image, resolved, decision))
+    }
+
+    /// The pass-through for an image already on the node, asked about
+    /// without a pod (allowed digest or break-glass).
+    pub fn pass_through_present(&self, image: &ImageRef, digest: &Digest) -> Option<Verdict> {
+        let decision = self.config.node.allows_present(image, digest)?;
+        Some(self.pass_verdict(image, Some(digest), decision))
+    }
+
+    fn pass_verdict(
+        &self,
+        image: &ImageRef,
+        resolved: Option<&Digest>,
+        decision: Decision,
+    ) -> Verdict {
+        let warnings = match &decision {
+            Decision::BreakGlass(a) => vec![format!(
+                "break-glass: {image} allowed without verification by entry {:?}",
+                a.entry()
+            )],
+            _ => Vec::new(),
+        };
+        Verdict {
+            image: image.to_string(),
+            digest: resolved.or(image.digest()).cloned(),
+            mode: self.config.mode,
+            decision,
+            verifiers: Vec::new(),
+            warnings,
+        }
+    }
+
     /// Verifies `image` (a reference as the user or the kubelet wrote it)
     /// reading through `source`.
     pub async fn verify(&self, source: &dyn ArtifactSource, image: &str) -> Verdict {
-        let reference: ImageRef = match image.parse() {
-            Ok(r) => r,
-            Err(e) => {
-                return self.fail(
-                    image,
-                    None,
-                    format!("invalid image reference {image:?}: {e}"),
-                );
-            }
-        };
-        let repo = reference.repository();
-        let resolved = match source.resolve(&reference).await {
-            Ok(r) => r,
-            Err(e) => {
-                if let Some(v) = self.skipped_without_digest(image, &reference) {
-                    return v;
-                }
-                return self.fail(image, None, format!("could not resolve {image}: {e}"));
-            }
-        };
-        let digest = resolved.digest.clone();
+        match self.resolve(source, image).await {
+            Ok(resolved) => self.verify_resolved(source, &resolved).await,
+            Err(verdict) => *verdict,
+        }
+    }
+
+    /// Parses and resolves `image`; an image that cannot be resolved gets
+    /// its final verdict here (denied, or allowed by a skip-level policy).
+    pub async fn resolve(
+        &self,
+        source: &dyn ArtifactSource,
+        image: &str,
+    ) -> Result<Resolved, Box<Verdict>> {
+        let reference: ImageRef = image.parse().map_err(|e| {
+            Box::new(self.fail(
+                image,
+                None,
+                format!("invalid image reference {image:?}: {e}"),
+            ))
+        })?;
+        match source.resolve(&reference).await {
+            Ok(manifest) => Ok(Resolved {
+                image: image.to_string(),
+                reference,
+                manifest,
+            }),
+            Err(e) => Err(Box::new(
+                self.skipped_without_digest(image, &reference)
+                    .unwrap_or_else(|| {
+                        let reason = format!("could not resolve {image}: {e}");
+                        let denial = if e.is_unreachable() {
+                            Denial::unreachable(reason)
+                        } else {
+                            Denial::new(reason)
+                        };
+                        self.fail_with(image, None, denial)
+                    }),
+            )),
+        }
+    }
+
+    /// Verifies an image already resolved (the verdict is about its digest).
+    pub async fn verify_resolved(
+        &self,
+        source: &dyn ArtifactSource,
+        resolved: &Resolved,
+    ) -> Verdict {
+        let repo = resolved.reference.repository();
+        let digest = resolved.manifest.digest.clone();
         let mut subjects = vec![Subject {
-            descriptor: resolved.descriptor(),
+            descriptor: resolved.manifest.descriptor(),
         }];
-        if let (true, Manifest::Index(index)) =
-            (self.config.accept_platform_signatures, &resolved.parsed)
-            && let Some(d) = index.manifest_for(&self.config.platform)
+        if let (true, Manifest::Index(index)) = (
+            self.config.accept_platform_signatures,
+            &resolved.manifest.parsed,
+        ) && let Some(d) = index.manifest_for(&self.config.platform)
         {
             subjects.push(Subject {
                 descriptor: d.clone(),
@@ -85,7 +187,7 @@ impl Engine {
             let report = notation.verify(source, repo, &pinned, &subjects, now).await;
             parts.push(notary_part(report));
         }
-        self.combine(image, repo.clone(), Some(digest), parts)
+        self.combine(&resolved.image, repo.clone(), Some(digest), parts)
     }
 
     /// A reference that cannot be resolved is still allowed when every
@@ -141,7 +243,12 @@ impl Engine {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            self.deny(Denial::new(reason))
+            let unreachable = parts.iter().any(|p| p.unreachable && p.report.covered);
+            self.deny(if unreachable {
+                Denial::unreachable(reason)
+            } else {
+                Denial::new(reason)
+            })
         };
         Verdict {
             image: image.to_string(),
@@ -167,6 +274,11 @@ impl Engine {
         digest: Option<pullgate_registry::Digest>,
         reason: String,
     ) -> Verdict {
+        self.fail_with(image, digest, Denial::new(reason))
+    }
+
+    fn fail_with(&self, image: &str, digest: Option<Digest>, denial: Denial) -> Verdict {
+        let reason = denial.reason().to_string();
         let verifiers = self
             .config
             .notation
@@ -182,7 +294,7 @@ impl Engine {
             image: image.to_string(),
             digest,
             mode: self.config.mode,
-            decision: self.deny(Denial::new(reason)),
+            decision: self.deny(denial),
             verifiers,
             warnings: Vec::new(),
         }
@@ -222,7 +334,22 @@ fn notary_part(report: Report) -> Part {
                 }),
             )
         }
-        Report::Denied { reason, .. } => (true, false, reason, None),
+        Report::Denied {
+            reason,
+            unreachable,
+            ..
+        } => {
+            return Part {
+                report: VerifierReport {
+                    name: "notation",
+                    covered: true,
+                    allowed: false,
+                    reason,
+                },
+                evidence: None,
+                unreachable,
+            };
+        }
     };
     Part {
         report: VerifierReport {
@@ -232,5 +359,6 @@ fn notary_part(report: Report) -> Part {
             reason,
         },
         evidence,
+        unreachable: false,
     }
 }

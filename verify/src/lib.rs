@@ -12,15 +12,22 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cache;
 pub mod clock;
 pub mod decision;
 pub mod engine;
+pub mod generation;
 pub mod keys;
+pub mod node;
 pub mod notary;
 pub mod x509;
 
+pub use cache::{CacheKey, CacheSettings, CacheStats, VerdictCache};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use decision::{
-    Decision, Denial, Evidence, Mode, Require, Verdict, VerifiedImage, VerifierReport,
+    Allowance, Decision, Denial, Evidence, Exemption, Mode, Require, Verdict, VerifiedImage,
+    VerifierReport,
 };
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, Resolved};
+pub use generation::Generation;
+pub use node::{NodePolicy, PodContext};

@@ -44,6 +44,7 @@ fn engine(
             }),
             accept_platform_signatures: platform_signatures,
             platform: Platform::current(),
+            node: Default::default(),
         },
         Arc::new(FixedClock(datetime!(2030-06-01 00:00 UTC))),
     )
@@ -261,4 +262,52 @@ async fn multi_arch_signatures_on_the_index_or_the_platform_manifest() {
         .verify(&client, &format!("{}/team/multi2:v1", reg.host))
         .await;
     assert!(v.allowed(), "{}", v.reason());
+}
+
+/// The generation is a function of what verdicts depend on: the same inputs
+/// (even written differently) give the same hash, a change gives another.
+#[test]
+fn the_generation_follows_policy_and_trust_material() {
+    let pki = TestPki::code_signing_chain(0);
+    let other = TestPki::code_signing_chain(0);
+    let base = engine(&pki, Mode::Enforce, false, None);
+    assert_eq!(
+        base.generation(),
+        engine(&pki, Mode::Enforce, false, None).generation()
+    );
+    // The same document with other whitespace and key order.
+    let spaced = r#"{ "trustPolicies": [ { "trustedIdentities": ["*"], "trustStores": ["ca:test"],
+        "signatureVerification": {"level": "strict"}, "registryScopes": ["*"], "name": "p" } ],
+        "version": "1.0" }"#;
+    let compact = r#"{"version":"1.0","trustPolicies":[{"name":"p","registryScopes":["*"],"signatureVerification":{"level":"strict"},"trustStores":["ca:test"],"trustedIdentities":["*"]}]}"#;
+    assert_eq!(
+        engine(&pki, Mode::Enforce, false, Some(spaced)).generation(),
+        engine(&pki, Mode::Enforce, false, Some(compact)).generation()
+    );
+    let permissive = compact.replace("strict", "permissive");
+    assert_ne!(
+        engine(&pki, Mode::Enforce, false, Some(compact)).generation(),
+        engine(&pki, Mode::Enforce, false, Some(&permissive)).generation()
+    );
+    assert_ne!(
+        base.generation(),
+        engine(&other, Mode::Enforce, false, None).generation(),
+        "other trust material"
+    );
+    assert_ne!(
+        base.generation(),
+        engine(&pki, Mode::Enforce, true, None).generation(),
+        "accept_platform_signatures"
+    );
+    // The mode is not part of it: verified images stay verified when a
+    // cluster moves from audit to enforce.
+    assert_eq!(
+        base.generation(),
+        engine(&pki, Mode::Audit, false, None).generation()
+    );
+    let hex = base.generation().to_hex();
+    assert_eq!(
+        pullgate_verify::Generation::from_hex(&hex).as_ref(),
+        Some(base.generation())
+    );
 }

@@ -85,6 +85,11 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
             notation,
             accept_platform_signatures: config.accept_platform_signatures,
             platform: Platform::current(),
+            node: config
+                .cri
+                .as_ref()
+                .map(|c| c.node.clone())
+                .unwrap_or_default(),
         },
         clock,
     );

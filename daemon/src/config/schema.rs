@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pullgate_policy::TrustStoreRef;
 use pullgate_verify::keys::ContentType;
-use pullgate_verify::{Mode, Require};
+use pullgate_verify::{Mode, NodePolicy, Require};
 
 use super::reader::{ConfigError, Reader, Tbl};
 
@@ -89,6 +89,8 @@ pub struct CriConfig {
     pub allowed_uids: Vec<u32>,
     pub allow_digests: Vec<String>,
     pub break_glass: Vec<String>,
+    /// The three lists above, parsed.
+    pub node: NodePolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -419,15 +421,15 @@ fn read_cri(r: &mut Reader, mut t: Tbl<'_>) -> CriConfig {
     let exempt_namespaces = r.strings(&mut t, "exempt_namespaces").unwrap_or_default();
     let allowed_uids = r.u32s(&mut t, "allowed_uids").unwrap_or_else(|| vec![0]);
     let allow_digests = r.strings(&mut t, "allow_digests").unwrap_or_default();
-    for (i, d) in allow_digests.iter().enumerate() {
-        if d.parse::<pullgate_registry::Digest>().is_err() {
-            r.error(
-                &format!("{}[{i}]", t.key("allow_digests")),
-                format!("{d:?} is not a digest"),
-            );
-        }
-    }
     let break_glass = r.strings(&mut t, "break_glass").unwrap_or_default();
+    let node = NodePolicy::new(&exempt_namespaces, &allow_digests, &break_glass).unwrap_or_else(
+        |errors| {
+            for (key, message) in errors {
+                r.error(&t.key(&key), message);
+            }
+            NodePolicy::default()
+        },
+    );
     r.finish(t);
     CriConfig {
         listen,
@@ -436,6 +438,7 @@ fn read_cri(r: &mut Reader, mut t: Tbl<'_>) -> CriConfig {
         allowed_uids,
         allow_digests,
         break_glass,
+        node,
     }
 }
 

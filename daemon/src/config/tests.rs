@@ -86,6 +86,7 @@ username = "u"
 [cri]
 allowed_uids = [-1]
 allow_digests = ["sha256:nope"]
+break_glass = ["Not A Ref"]
 [admin]
 listen = "localhost"
 [gatekeeper]
@@ -121,7 +122,11 @@ listen = "0.0.0.0:6001"
     has(&list, "insecure: expected a boolean, found a string");
     has(&list, "username and password go together");
     has(&list, "cri.allowed_uids[0]: expected a user id");
-    has(&list, "\"sha256:nope\" is not a digest");
+    has(&list, "cri.allow_digests[0]: \"sha256:nope\": ");
+    has(
+        &list,
+        "cri.break_glass[0]: \"Not A Ref\" is neither a digest nor an image reference",
+    );
     has(&list, "admin.listen: \"localhost\" is not an address:port");
     has(&list, "gatekeeper.tls_cert: is required");
     assert!(

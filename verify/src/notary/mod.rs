@@ -56,13 +56,9 @@ pub struct Subject {
 #[derive(Debug, Clone)]
 pub enum Report {
     /// No statement's scope covers the repository.
-    NotCovered {
-        reason: String,
-    },
+    NotCovered { reason: String },
     /// The applicable statement's level is `skip`.
-    Skipped {
-        policy: String,
-    },
+    Skipped { policy: String },
     Verified {
         policy: String,
         signature: Box<Descriptor>,
@@ -72,6 +68,8 @@ pub enum Report {
     Denied {
         policy: String,
         reason: String,
+        /// The registry could not be reached: nothing was learnt.
+        unreachable: bool,
     },
 }
 
@@ -103,6 +101,12 @@ impl NotaryVerifier {
         let deny = |reason: String| Report::Denied {
             policy: name.clone(),
             reason,
+            unreachable: false,
+        };
+        let unreachable = |reason: String| Report::Denied {
+            policy: name.clone(),
+            reason,
+            unreachable: true,
         };
         let mut processed = 0usize;
         let mut failures: Vec<String> = Vec::new();
@@ -113,7 +117,12 @@ impl NotaryVerifier {
             {
                 Ok(r) => r.descriptors,
                 Err(e) => {
-                    return deny(format!("could not list the signatures of {reference}: {e}"));
+                    let reason = format!("could not list the signatures of {reference}: {e}");
+                    return if e.is_unreachable() {
+                        unreachable(reason)
+                    } else {
+                        deny(reason)
+                    };
                 }
             };
             for sig_desc in listed {
@@ -127,11 +136,14 @@ impl NotaryVerifier {
                 let (media_type, envelope) =
                     match self.fetch_signature(source, repo, &sig_desc).await {
                         Ok(x) => x,
-                        Err(e) => {
-                            return deny(format!(
-                                "could not fetch signature {}: {e}",
-                                sig_desc.digest
-                            ));
+                        Err((e, cut_off)) => {
+                            let reason =
+                                format!("could not fetch signature {}: {e}", sig_desc.digest);
+                            return if cut_off {
+                                unreachable(reason)
+                            } else {
+                                deny(reason)
+                            };
                         }
                     };
                 let ctx = Context {
@@ -183,45 +195,57 @@ impl NotaryVerifier {
         source: &dyn ArtifactSource,
         repo: &Repository,
         descriptor: &Descriptor,
-    ) -> Result<(String, Vec<u8>), String> {
+    ) -> Result<(String, Vec<u8>), (String, bool)> {
         if descriptor.size > MAX_SIGNATURE_MANIFEST_BYTES {
-            return Err(format!(
-                "signature manifest too large: {} bytes, the limit is {MAX_SIGNATURE_MANIFEST_BYTES}",
-                descriptor.size
+            return Err((
+                format!(
+                    "signature manifest too large: {} bytes, the limit is {MAX_SIGNATURE_MANIFEST_BYTES}",
+                    descriptor.size
+                ),
+                false,
             ));
         }
         let fetched = source
             .manifest_for(repo, descriptor)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (e.to_string(), e.is_unreachable()))?;
         let Manifest::Image(manifest) = &fetched.parsed else {
-            return Err(format!(
-                "signature manifest has media type {}, not an image manifest",
-                fetched.media_type
+            return Err((
+                format!(
+                    "signature manifest has media type {}, not an image manifest",
+                    fetched.media_type
+                ),
+                false,
             ));
         };
         if fetched.media_type != mt::OCI_MANIFEST {
-            return Err(format!(
-                "signature manifest has media type {}",
-                fetched.media_type
+            return Err((
+                format!("signature manifest has media type {}", fetched.media_type),
+                false,
             ));
         }
         let [layer] = manifest.layers.as_slice() else {
-            return Err(format!(
-                "signature manifest requires exactly one signature envelope blob, got {}",
-                manifest.layers.len()
+            return Err((
+                format!(
+                    "signature manifest requires exactly one signature envelope blob, got {}",
+                    manifest.layers.len()
+                ),
+                false,
             ));
         };
         if layer.size > MAX_ENVELOPE_BYTES {
-            return Err(format!(
-                "signature envelope too large: {} bytes, the limit is {MAX_ENVELOPE_BYTES}",
-                layer.size
+            return Err((
+                format!(
+                    "signature envelope too large: {} bytes, the limit is {MAX_ENVELOPE_BYTES}",
+                    layer.size
+                ),
+                false,
             ));
         }
         let bytes = source
             .blob(repo, layer, MAX_ENVELOPE_BYTES)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| (e.to_string(), e.is_unreachable()))?;
         Ok((layer.media_type.clone(), bytes.to_vec()))
     }
 }

@@ -181,8 +181,15 @@ impl TrustStores {
         Ok(out)
     }
 
-    /// All certificates, for the verdict generation hash.
-    pub fn all(&self) -> impl Iterator<Item = (&(u8, String), &Vec<Cert>)> {
-        self.stores.iter()
+    /// Every store (`type:name`) with its certificates, in a fixed order.
+    pub fn all(&self) -> impl Iterator<Item = (String, &Vec<Cert>)> {
+        self.stores.iter().map(|((k, name), certs)| {
+            let kind = match k {
+                0 => "ca",
+                1 => "signingAuthority",
+                _ => "tsa",
+            };
+            (format!("{kind}:{name}"), certs)
+        })
     }
 }
