@@ -18,6 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod certs;
+pub mod containerd;
 mod crl;
 pub mod der_build;
 mod fake_registry;
