@@ -70,6 +70,8 @@
 
 mod body;
 pub mod config;
+pub mod cri;
+pub mod enforce;
 pub mod error;
 pub mod grpc;
 mod interceptor;

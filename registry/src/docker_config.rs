@@ -101,10 +101,48 @@ impl DockerConfig {
 
 impl RawAuth {
     fn into_credentials(self) -> Result<Option<Credentials>, String> {
-        if let Some(t) = self.registrytoken.filter(|t| !t.is_empty()) {
+        AuthFields {
+            username: self.username,
+            password: self.password,
+            auth: self.auth,
+            identity_token: self.identitytoken,
+            registry_token: self.registrytoken,
+        }
+        .into_credentials()
+    }
+}
+
+/// Credentials as Docker's config.json and the CRI's `AuthConfig` carry
+/// them (the same five fields).
+#[derive(Default, Clone)]
+pub struct AuthFields {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// base64 of `user:password`.
+    pub auth: Option<String>,
+    /// An OAuth2 refresh token.
+    pub identity_token: Option<String>,
+    /// A bearer token for the registry.
+    pub registry_token: Option<String>,
+}
+
+impl std::fmt::Debug for AuthFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthFields")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthFields {
+    /// The credentials these fields give, in Docker's order of preference
+    /// (registry token, identity token, `auth`, username and password);
+    /// none when all are empty.
+    pub fn into_credentials(self) -> Result<Option<Credentials>, String> {
+        if let Some(t) = self.registry_token.filter(|t| !t.is_empty()) {
             return Ok(Some(Credentials::RegistryToken(Secret::new(t))));
         }
-        if let Some(t) = self.identitytoken.filter(|t| !t.is_empty()) {
+        if let Some(t) = self.identity_token.filter(|t| !t.is_empty()) {
             return Ok(Some(Credentials::IdentityToken(Secret::new(t))));
         }
         if let Some(auth) = self.auth.filter(|a| !a.is_empty()) {

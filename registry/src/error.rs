@@ -144,12 +144,14 @@ impl RegistryError {
         matches!(self, RegistryError::NotFound { .. })
     }
 
-    /// True when the registry could not be asked or did not answer: nothing
-    /// was learnt about the image (a re-check that ends here keeps what an
-    /// earlier verification found).
+    /// True when the registry could not be asked, did not answer, or did
+    /// not let us in: nothing was learnt about the image (a background
+    /// re-check that ends here keeps what an earlier verification found; a
+    /// re-check runs without the kubelet's pull credentials).
     pub fn is_unreachable(&self) -> bool {
         match self {
-            RegistryError::Transport { .. }
+            RegistryError::Unauthorized { .. }
+            | RegistryError::Transport { .. }
             | RegistryError::Timeout { .. }
             | RegistryError::RateLimited { .. }
             | RegistryError::Unavailable { .. }

@@ -33,7 +33,7 @@ pub use auth::{Challenge, parse_challenges};
 pub use client::{Fetched, RegistryClient};
 pub use config::{ClientConfig, Credentials, HostSettings, Limits, RetryPolicy, Secret, Timeouts};
 pub use digest::{Algorithm, Digest, DigestError};
-pub use docker_config::DockerConfig;
+pub use docker_config::{AuthFields, DockerConfig};
 pub use error::RegistryError;
 pub use manifest::{
     Descriptor, ImageIndex, ImageManifest, MAX_DESCRIPTORS, Manifest, ManifestError,

@@ -303,6 +303,15 @@ impl VerdictCache {
         Some(done.verdict)
     }
 
+    /// Forgets the verdict for `key` (a re-check outside the cache denied
+    /// it); an in-flight verification is left to finish.
+    pub fn invalidate(&self, key: &CacheKey) {
+        let mut slots = self.lock();
+        if slots.get(key).is_some_and(|s| s.rx.borrow().is_some()) {
+            slots.remove(key);
+        }
+    }
+
     /// Drops every verdict of another generation (after a reload).
     pub fn retain_generation(&self, generation: &Generation) {
         self.lock().retain(|k, _| &k.generation == generation);

@@ -125,6 +125,13 @@ impl Engine {
         }
     }
 
+    /// The verdict for an image that could not be looked at for a reason
+    /// outside the engine (malformed request, credentials): a denial, or in
+    /// audit mode what audit makes of one. It never allows.
+    pub fn cannot_verify(&self, image: &str, reason: String) -> Verdict {
+        self.fail(image, None, reason)
+    }
+
     /// Parses and resolves `image`; an image that cannot be resolved gets
     /// its final verdict here (denied, or allowed by a skip-level policy).
     pub async fn resolve(

@@ -1,0 +1,591 @@
+//! Enforcement at the node: the [`Interceptor`] that decides `PullImage`
+//! and `ImageStatus` with the shared engine. Every other call passes
+//! through untouched.
+//!
+//! - `PullImage`: the reference is resolved with the kubelet's own
+//!   credentials, the digest verified (through the process's verdict cache),
+//!   and containerd pulls exactly that digest; the tag is then recorded on
+//!   the node so the kubelet finds it. A denial is gRPC `Unknown` with
+//!   `SignatureValidationFailed: <reason>`.
+//! - `ImageStatus`: an image on the node that is not verified under the
+//!   current generation (nor allowed by digest or break-glass) is reported
+//!   absent, so the kubelet pulls and the pull decides.
+
+pub mod state;
+pub mod tags;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use pullgate_registry::{Digest, ImageRef, RegistryClient, Repository};
+use pullgate_verify::{CacheKey, Decision, Engine, Mode, Verdict, VerdictCache};
+
+use crate::cri::{self, ImageInfo, PullRequest, path};
+use crate::grpc::code;
+use crate::interceptor::Interceptor;
+use crate::unary::{UnaryRequest, UnaryResponse};
+use crate::upstream::Upstream;
+
+pub use state::VerifiedState;
+pub use tags::{ContainerdImages, TagRecords};
+
+/// The prefix the kubelet turns into `ErrSignatureValidationFailed`.
+pub const DENIAL_PREFIX: &str = "SignatureValidationFailed: ";
+/// The longest reason sent to the kubelet (it ends up in an event).
+const MAX_REASON_BYTES: usize = 4096;
+
+/// What a configuration builds for the node: swapped whole on reload.
+pub struct Policy {
+    pub engine: Arc<Engine>,
+    pub registry: RegistryClient,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct EnforceMetrics {
+    pub verified: AtomicU64,
+    pub denied: AtomicU64,
+    pub audited: AtomicU64,
+    pub exempt: AtomicU64,
+    pub allowed_digest: AtomicU64,
+    pub break_glass: AtomicU64,
+    /// `ImageStatus` answers turned into "not present".
+    pub status_hidden: AtomicU64,
+    /// Audit mode: `ImageStatus` answers that enforce mode would hide.
+    pub status_would_hide: AtomicU64,
+    /// Tag records containerd refused.
+    pub tag_record_failures: AtomicU64,
+    /// Verified-state saves that failed.
+    pub state_write_failures: AtomicU64,
+    /// Background re-checks of verified images, and those that denied.
+    pub rechecks: AtomicU64,
+    pub rechecks_denied: AtomicU64,
+}
+
+impl EnforceMetrics {
+    fn count(&self, decision: &Decision) {
+        let c = match decision {
+            Decision::Verified(_) => &self.verified,
+            Decision::Denied(_) => &self.denied,
+            Decision::Audited { .. } => &self.audited,
+            Decision::Exempt(_) => &self.exempt,
+            Decision::AllowedDigest(_) => &self.allowed_digest,
+            Decision::BreakGlass(_) => &self.break_glass,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (decision kind, count) for each kind.
+    pub fn decisions(&self) -> [(&'static str, u64); 6] {
+        let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        [
+            ("verified", l(&self.verified)),
+            ("denied", l(&self.denied)),
+            ("audited", l(&self.audited)),
+            ("exempt", l(&self.exempt)),
+            ("allowed_digest", l(&self.allowed_digest)),
+            ("break_glass", l(&self.break_glass)),
+        ]
+    }
+}
+
+/// The CRI enforcement point.
+#[derive(Clone)]
+pub struct Enforcer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    policy: RwLock<Arc<Policy>>,
+    cache: Arc<VerdictCache>,
+    state: Arc<VerifiedState>,
+    tags: Arc<dyn TagRecords>,
+    metrics: EnforceMetrics,
+}
+
+impl Enforcer {
+    pub fn new(
+        policy: Policy,
+        cache: Arc<VerdictCache>,
+        state: Arc<VerifiedState>,
+        tags: Arc<dyn TagRecords>,
+    ) -> Enforcer {
+        Enforcer {
+            inner: Arc::new(Inner {
+                policy: RwLock::new(Arc::new(policy)),
+                cache,
+                state,
+                tags,
+                metrics: EnforceMetrics::default(),
+            }),
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        let guard = self.inner.policy.read().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&guard)
+    }
+
+    /// Puts a reloaded configuration in force; verdicts of other
+    /// generations leave the cache (the verified state keeps them on disk,
+    /// in case the configuration comes back).
+    pub fn replace_policy(&self, policy: Policy) {
+        let generation = policy.engine.generation().clone();
+        *self.inner.policy.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+        self.inner.cache.retain_generation(&generation);
+    }
+
+    pub fn metrics(&self) -> &EnforceMetrics {
+        &self.inner.metrics
+    }
+
+    pub fn cache(&self) -> &Arc<VerdictCache> {
+        &self.inner.cache
+    }
+
+    pub fn state(&self) -> &Arc<VerifiedState> {
+        &self.inner.state
+    }
+
+    fn deny(&self, reason: &str) -> UnaryResponse {
+        let mut message = format!("{DENIAL_PREFIX}{reason}");
+        if message.len() > MAX_REASON_BYTES {
+            let mut end = MAX_REASON_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        UnaryResponse::error(code::UNKNOWN, &message)
+    }
+
+    async fn pull(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse {
+        let policy = self.policy();
+        let engine = &policy.engine;
+        let pull = match PullRequest::parse(&request.message) {
+            Ok(p) => p,
+            Err(e) => {
+                let v = engine.cannot_verify("", format!("malformed PullImageRequest: {e}"));
+                return self.finish_unresolved(v, &request, upstream, None).await;
+            }
+        };
+        let parsed = pull.image.parse::<ImageRef>().ok();
+        if let Some(reference) = &parsed
+            && let Some(v) = engine.pass_through(&pull.pod, reference, None)
+        {
+            return self.pass(v, &pull, &request, upstream, None).await;
+        }
+        let credentials = match pull.auth.clone().into_credentials() {
+            Ok(c) => c,
+            Err(e) => {
+                let v = engine.cannot_verify(
+                    &pull.image,
+                    format!("the pull credentials are malformed: {e}"),
+                );
+                return self
+                    .finish_unresolved(v, &request, upstream, Some(&pull))
+                    .await;
+            }
+        };
+        let registry = policy.registry.with_credentials(credentials);
+        let resolved = match engine.resolve(&registry, &pull.image).await {
+            Ok(r) => r,
+            Err(v) => {
+                return self
+                    .finish_unresolved(*v, &request, upstream, Some(&pull))
+                    .await;
+            }
+        };
+        let digest = resolved.manifest.digest.clone();
+        let repository = resolved.reference.repository().clone();
+        if let Some(v) = engine.pass_through(&pull.pod, &resolved.reference, Some(&digest)) {
+            return self
+                .pass(
+                    v,
+                    &pull,
+                    &request,
+                    upstream,
+                    Some((&resolved.reference, &digest)),
+                )
+                .await;
+        }
+        let key = CacheKey {
+            repository: repository.clone(),
+            digest: digest.clone(),
+            generation: engine.generation().clone(),
+        };
+        let verdict = {
+            let engine = Arc::clone(&policy.engine);
+            let registry = registry.clone();
+            let resolved = resolved.clone();
+            self.inner
+                .cache
+                .get_or_verify(key, &pull.image, engine.mode(), move || async move {
+                    engine.verify_resolved(&registry, &resolved).await
+                })
+                .await
+        };
+        self.inner.metrics.count(&verdict.decision);
+        log_verdict(&pull, &verdict);
+        match &verdict.decision {
+            Decision::Verified(_) | Decision::Audited { .. } => {}
+            other => {
+                if let Decision::Denied(_) = other
+                    && let Err(e) = self.inner.state.forget(&repository, &digest)
+                {
+                    self.state_failure(&e);
+                }
+                return self.deny(&verdict.reason());
+            }
+        }
+        let response = self
+            .forward_pinned(&request, upstream, &resolved.reference, &digest)
+            .await;
+        if matches!(verdict.decision, Decision::Verified(_))
+            && let Some(image_id) = pulled_image(&response)
+            && let Err(e) =
+                self.inner
+                    .state
+                    .record(&repository, &digest, engine.generation(), &image_id)
+        {
+            self.state_failure(&e);
+        }
+        response
+    }
+
+    /// Forwards the pull with its reference replaced by `repo@digest`, then
+    /// names the image by its tag too. containerd's answer goes back as is.
+    async fn forward_pinned(
+        &self,
+        request: &UnaryRequest,
+        upstream: &Upstream,
+        reference: &ImageRef,
+        digest: &Digest,
+    ) -> UnaryResponse {
+        let pinned = format!("{}@{digest}", reference.repository());
+        let message = match PullRequest::with_image(&request.message, &pinned) {
+            Ok(m) => Bytes::from(m),
+            Err(e) => return self.deny(&format!("malformed PullImageRequest: {e}")),
+        };
+        let response = match upstream
+            .unary(&request.path, &request.metadata, message)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return e.to_response(),
+        };
+        if response.status() == code::OK
+            && let (Some(tag), None) = (reference.tag(), reference.digest())
+        {
+            let tag_name = format!("{}:{tag}", reference.repository());
+            if let Err(e) = self
+                .inner
+                .tags
+                .tag(upstream, &pinned, &tag_name, &digest.to_string())
+                .await
+            {
+                self.inner
+                    .metrics
+                    .tag_record_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(image = %tag_name, error = %e, "could not record the tag on the node; the kubelet will pull again");
+            }
+        }
+        response
+    }
+
+    /// A pass-through (exempt, allowed digest, break-glass). With a digest
+    /// known, containerd pulls that digest; an exempt pod's image already on
+    /// the node is answered from there, without the registry.
+    async fn pass(
+        &self,
+        verdict: Verdict,
+        pull: &PullRequest,
+        request: &UnaryRequest,
+        upstream: &Upstream,
+        resolved: Option<(&ImageRef, &Digest)>,
+    ) -> UnaryResponse {
+        self.inner.metrics.count(&verdict.decision);
+        log_verdict(pull, &verdict);
+        if let Decision::Exempt(_) = verdict.decision
+            && let Some(info) = local_image(upstream, &pull.image).await
+        {
+            return UnaryResponse::ok(cri::pull_response(&info.id));
+        }
+        match resolved {
+            Some((reference, digest)) => {
+                self.forward_pinned(request, upstream, reference, digest)
+                    .await
+            }
+            None => forward(request, upstream).await,
+        }
+    }
+
+    /// A verdict reached without a digest: denied, audited (forwarded as
+    /// the kubelet sent it), or allowed by a skip-level policy.
+    async fn finish_unresolved(
+        &self,
+        verdict: Verdict,
+        request: &UnaryRequest,
+        upstream: &Upstream,
+        pull: Option<&PullRequest>,
+    ) -> UnaryResponse {
+        self.inner.metrics.count(&verdict.decision);
+        if let Some(pull) = pull {
+            log_verdict(pull, &verdict);
+        }
+        if verdict.admitted() {
+            forward(request, upstream).await
+        } else {
+            self.deny(&verdict.reason())
+        }
+    }
+
+    async fn status(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse {
+        let response = match upstream
+            .unary(&request.path, &request.metadata, request.message.clone())
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return e.to_response(),
+        };
+        if response.status() != code::OK {
+            return response;
+        }
+        let info = match response.message.as_deref().map(cri::status_response_image) {
+            None | Some(Ok(None)) => return response,
+            Some(Ok(Some(info))) => info,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "containerd's ImageStatus answer is malformed; reporting the image absent");
+                return self.hide(response);
+            }
+        };
+        let policy = self.policy();
+        let asked = cri::status_request_image(&request.message).unwrap_or_default();
+        if self.present_allowed(&policy.engine, &asked, &info) {
+            return response;
+        }
+        if policy.engine.mode() == Mode::Audit {
+            self.inner
+                .metrics
+                .status_would_hide
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::info!(image = %asked, id = %info.id, "audit mode: image on the node is not verified (enforce mode would report it absent)");
+            return response;
+        }
+        tracing::info!(image = %asked, id = %info.id, "image on the node is not verified under the current policy: reported absent");
+        self.hide(response)
+    }
+
+    /// containerd's answer with the image taken out ("not present").
+    fn hide(&self, response: UnaryResponse) -> UnaryResponse {
+        self.inner
+            .metrics
+            .status_hidden
+            .fetch_add(1, Ordering::Relaxed);
+        UnaryResponse {
+            message: Some(cri::status_absent()),
+            ..response
+        }
+    }
+
+    /// Whether the image on the node may be reported present for `asked`
+    /// (a reference, or an image ID).
+    fn present_allowed(&self, engine: &Engine, asked: &str, info: &ImageInfo) -> bool {
+        let generation = engine.generation();
+        let state = &self.inner.state;
+        let pairs: Vec<(ImageRef, Digest)> = info
+            .repo_digests
+            .iter()
+            .filter_map(|rd| {
+                let r = rd.parse::<ImageRef>().ok()?;
+                let d = r.digest()?.clone();
+                Some((r, d))
+            })
+            .collect();
+        let allowed_pair = |r: &ImageRef, repo: &Repository, d: &Digest| {
+            state.is_verified(repo, d, generation) || engine.pass_through_present(r, d).is_some()
+        };
+        if asked == info.id || asked.parse::<Digest>().is_ok() {
+            // By ID (the kubelet's later calls): verified in some repository.
+            return state.is_verified_id(&info.id, generation)
+                || pairs
+                    .iter()
+                    .any(|(r, d)| allowed_pair(r, r.repository(), d));
+        }
+        let Ok(reference) = asked.parse::<ImageRef>() else {
+            return false;
+        };
+        let repo = reference.repository();
+        if let Some(d) = reference.digest() {
+            return allowed_pair(&reference, repo, d);
+        }
+        pairs
+            .iter()
+            .filter(|(r, _)| r.repository() == repo)
+            .any(|(_, d)| allowed_pair(&reference, repo, d))
+    }
+
+    /// Re-verifies every image verified under the current generation, one
+    /// at a time, with the configured credentials: a denial forgets it (the
+    /// next `ImageStatus` reports it absent); a registry that cannot be
+    /// reached changes nothing.
+    pub async fn recheck_verified(&self) {
+        let policy = self.policy();
+        let engine = &policy.engine;
+        for entry in self.inner.state.entries(engine.generation()) {
+            let Ok(repository) = parse_repository(&entry.repository) else {
+                continue;
+            };
+            let Ok(digest) = entry.digest.parse::<Digest>() else {
+                continue;
+            };
+            let image = format!("{repository}@{digest}");
+            self.inner.metrics.rechecks.fetch_add(1, Ordering::Relaxed);
+            let deadline = self.inner.cache.settings().deadline;
+            let verdict =
+                tokio::time::timeout(deadline, engine.verify(&policy.registry, &image)).await;
+            let Ok(verdict) = verdict else {
+                tracing::warn!(image = %image, "re-check did not finish within {deadline:?}; keeping the verdict");
+                continue;
+            };
+            match &verdict.decision {
+                Decision::Verified(_) => {
+                    if let Err(e) = self.inner.state.record(
+                        &repository,
+                        &digest,
+                        engine.generation(),
+                        &entry.image_id,
+                    ) {
+                        self.state_failure(&e);
+                    }
+                }
+                Decision::Denied(d) | Decision::Audited { would_deny: d }
+                    if !d.is_unreachable() =>
+                {
+                    self.inner
+                        .metrics
+                        .rechecks_denied
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(image = %image, reason = %d.reason(), "re-check denied a verified image; it is no longer reported present");
+                    if let Err(e) = self.inner.state.forget(&repository, &digest) {
+                        self.state_failure(&e);
+                    }
+                    self.inner.cache.invalidate(&CacheKey {
+                        repository,
+                        digest,
+                        generation: engine.generation().clone(),
+                    });
+                }
+                _ => {
+                    tracing::info!(image = %image, reason = %verdict.reason(), "re-check could not reach the registry; keeping the verdict");
+                }
+            }
+        }
+    }
+
+    /// Runs [`Enforcer::recheck_verified`] every `interval` until dropped.
+    pub fn spawn_rechecks(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval.max(Duration::from_secs(1)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                me.recheck_verified().await;
+            }
+        })
+    }
+
+    fn state_failure(&self, error: &str) {
+        self.inner
+            .metrics
+            .state_write_failures
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::error!(error = %error, "could not save the verified state");
+    }
+}
+
+fn parse_repository(text: &str) -> Result<Repository, ()> {
+    let r: ImageRef = format!("{text}:x").parse().map_err(|_| ())?;
+    Ok(r.repository().clone())
+}
+
+async fn forward(request: &UnaryRequest, upstream: &Upstream) -> UnaryResponse {
+    match upstream
+        .unary(&request.path, &request.metadata, request.message.clone())
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => e.to_response(),
+    }
+}
+
+/// The image ID containerd answered a successful pull with.
+fn pulled_image(response: &UnaryResponse) -> Option<String> {
+    if response.status() != code::OK {
+        return None;
+    }
+    cri::pull_response_image_ref(response.message.as_deref()?)
+        .ok()
+        .flatten()
+}
+
+/// The image on the node for `image`, asked of containerd's CRI.
+async fn local_image(upstream: &Upstream, image: &str) -> Option<ImageInfo> {
+    let mut metadata = http::HeaderMap::new();
+    metadata.insert("grpc-timeout", http::HeaderValue::from_static("10S"));
+    let response = upstream
+        .unary(path::IMAGE_STATUS, &metadata, cri::status_request(image))
+        .await
+        .ok()?;
+    if response.status() != code::OK {
+        return None;
+    }
+    cri::status_response_image(response.message.as_deref()?)
+        .ok()
+        .flatten()
+}
+
+fn log_verdict(pull: &PullRequest, verdict: &Verdict) {
+    let namespace = pull.pod.namespace.as_deref().unwrap_or("");
+    let pod = pull.pod.name.as_deref().unwrap_or("");
+    let digest = verdict
+        .digest
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let kind = verdict.decision.kind();
+    let reason = verdict.reason();
+    match &verdict.decision {
+        Decision::Denied(_) => {
+            tracing::warn!(image = %pull.image, %digest, namespace, pod, decision = kind, %reason, "pull denied")
+        }
+        Decision::Audited { .. } | Decision::BreakGlass(_) => {
+            tracing::warn!(image = %pull.image, %digest, namespace, pod, decision = kind, %reason, "pull let through unverified")
+        }
+        _ => {
+            tracing::info!(image = %pull.image, %digest, namespace, pod, decision = kind, %reason, "pull allowed")
+        }
+    }
+}
+
+#[async_trait]
+impl Interceptor for Enforcer {
+    fn intercepts(&self, path: &str) -> bool {
+        path == path::PULL_IMAGE || path == path::IMAGE_STATUS
+    }
+
+    async fn call(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse {
+        match request.path.as_str() {
+            path::PULL_IMAGE => self.pull(request, upstream).await,
+            path::IMAGE_STATUS => self.status(request, upstream).await,
+            _ => forward(&request, upstream).await,
+        }
+    }
+}
