@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod discover;
+pub mod serve;
 pub mod verify_cmd;
 
 /// Exit status for bad usage or configuration (the contract's 2).

@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use pullgate::{EXIT_USAGE, discover, verify_cmd};
+use pullgate::{EXIT_USAGE, discover, serve, verify_cmd};
 
 use std::process::ExitCode;
 
@@ -22,6 +22,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the CRI image-service proxy (and, in later builds, the Gatekeeper
+    /// provider) with the admin endpoint, until SIGTERM/SIGINT.
+    Serve(serve::ServeArgs),
     /// Verify each image exactly as the daemon would and print one verdict per image.
     Verify(verify_cmd::VerifyArgs),
     /// Load and validate the configuration and every document it names.
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Serve(args) => runtime.block_on(serve::serve(args)),
         Command::Verify(args) => runtime.block_on(verify_cmd::verify(args)),
         Command::CheckConfig(args) => verify_cmd::check_config(args),
         Command::Discover(args) => runtime.block_on(discover::run(args)),
@@ -59,5 +63,6 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }

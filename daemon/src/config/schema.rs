@@ -17,6 +17,8 @@ pub struct Config {
     pub require: Require,
     pub cache_ttl: Duration,
     pub negative_cache_ttl: Duration,
+    /// The longest one verification may take before it is a denial.
+    pub verify_timeout: Duration,
     pub state_dir: PathBuf,
     pub docker_config: Option<PathBuf>,
     pub accept_platform_signatures: bool,
@@ -124,6 +126,12 @@ pub(super) fn read(path: &Path, table: &toml::Table) -> Result<Config, Vec<Confi
     let negative_cache_ttl = r
         .duration(&mut top, "negative_cache_ttl")
         .unwrap_or(Duration::from_secs(10));
+    let verify_timeout = r
+        .duration(&mut top, "verify_timeout")
+        .unwrap_or(Duration::from_secs(60));
+    if verify_timeout.is_zero() || verify_timeout > Duration::from_secs(600) {
+        r.error("verify_timeout", "must be more than 0 and at most 10m");
+    }
     let state_dir = r
         .path(&mut top, "state_dir")
         .unwrap_or_else(|| PathBuf::from("/var/lib/pullgate"));
@@ -175,6 +183,7 @@ pub(super) fn read(path: &Path, table: &toml::Table) -> Result<Config, Vec<Confi
             require,
             cache_ttl,
             negative_cache_ttl,
+            verify_timeout,
             state_dir,
             docker_config,
             accept_platform_signatures,
@@ -486,6 +495,25 @@ fn read_gatekeeper(r: &mut Reader, mut t: Tbl<'_>) -> Option<GatekeeperConfig> {
         client_ca: client_ca?,
         deadline,
     })
+}
+
+impl Config {
+    /// The files whose change means a reload: the configuration itself and
+    /// every document it names (directories stand for their entries).
+    pub fn watched_paths(&self) -> Vec<PathBuf> {
+        let mut out = vec![self.file.clone()];
+        if let Some(n) = &self.notation {
+            out.push(n.trust_policy.clone());
+        }
+        for p in &self.key_providers {
+            if let ProviderSource::File(f) = &p.source {
+                out.push(f.clone());
+            }
+        }
+        out.extend(self.docker_config.clone());
+        out.extend(self.registries.values().filter_map(|r| r.ca_file.clone()));
+        out
+    }
 }
 
 /// Trust stores name key providers that exist and hold certificates.
