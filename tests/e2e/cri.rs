@@ -659,6 +659,12 @@ async fn a_reload_that_changes_the_policy_changes_the_generation_and_a_bad_one_i
     };
     let first = generation(&serve);
 
+    // SIGHUP reloads (the same configuration: the same generation).
+    let pid = serve.child.as_ref().unwrap().id().to_string();
+    Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    wait_for(|| serve.metric("pullgate_config_reloads_total{result=\"ok\"}") >= 1);
+    assert_eq!(generation(&serve), first);
+
     // A broken configuration is refused; the last good one stays.
     let good = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{good}\nnot valid = = toml")).unwrap();
@@ -676,6 +682,43 @@ async fn a_reload_that_changes_the_policy_changes_the_generation_and_a_bad_one_i
     wait_for(|| generation(&serve) != first);
     assert!(cri.image_status(&image).await.unwrap().is_none());
     assert_denied(cri.pull(&image, None, Some("default")).await, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_pullgate_does_not_decide_are_containerds() {
+    let bed = Bed::new().await;
+    bed.push("app", "v1", "listed", Some(&bed.pki)).await;
+    bed.direct()
+        .pull(&bed.image("app:v1"), None, None)
+        .await
+        .unwrap();
+    let _serve = Serve::start(&bed.config("passthrough", "", ""));
+    let (via, direct) = (bed.via_pullgate(), bed.direct());
+    assert_eq!(
+        via.list_images().await.unwrap(),
+        direct.list_images().await.unwrap()
+    );
+    let missing = bed.image("nothing:here");
+    let (a, b) = (via.remove(&missing).await, direct.remove(&missing).await);
+    match (a, b) {
+        (Ok(()), Ok(())) => {}
+        (Err(a), Err(b)) => {
+            assert_eq!(a.code(), b.code());
+            assert_eq!(a.message(), b.message());
+        }
+        (a, b) => panic!("{a:?} vs {b:?}"),
+    }
+    assert!(via.image_status(&missing).await.unwrap().is_none());
+    let fs = via.image_fs_info().await.unwrap();
+    assert_eq!(
+        fs.image_filesystems.len(),
+        direct
+            .image_fs_info()
+            .await
+            .unwrap()
+            .image_filesystems
+            .len()
+    );
 }
 
 fn wait_for(mut ok: impl FnMut() -> bool) {
