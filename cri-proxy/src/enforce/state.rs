@@ -34,7 +34,8 @@ pub struct Entry {
     pub generation: String,
     /// containerd's image ID (`sha256:<config digest>`).
     pub image_id: String,
-    /// Seconds since the epoch of the verification (or the last re-check).
+    /// Seconds since the epoch of the first verification under this
+    /// generation (the oldest entries make room first).
     pub verified_at: u64,
 }
 
@@ -166,7 +167,11 @@ impl VerifiedState {
         };
         let snapshot = {
             let mut entries = self.lock();
-            if entries.get(&key) == Some(&entry) {
+            // The same verification again (another pull of a verified image):
+            // nothing to save.
+            if entries.get(&key).is_some_and(|e| {
+                e.generation == entry.generation && e.image_id == entry.image_id
+            }) {
                 return Ok(());
             }
             entries.insert(key, entry);
