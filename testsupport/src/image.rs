@@ -29,12 +29,23 @@ impl TestImage {
 
     pub fn for_platform(text: &str, platform: Platform) -> TestImage {
         let layer = Bytes::from(tar_with_file("hello.txt", format!("{text}\n").as_bytes()));
+        let config = json!({"Cmd": ["/hello.txt"], "Labels": {"test.text": text}});
+        TestImage::assemble(layer, platform, config)
+    }
+
+    /// An image of one uncompressed layer for `platform`, its image
+    /// configuration's `config` object given.
+    pub(crate) fn assemble(
+        layer: Bytes,
+        platform: Platform,
+        config: serde_json::Value,
+    ) -> TestImage {
         let diff_id = Digest::sha256(&layer);
         let mut cfg = json!({
             "created": "1970-01-01T00:00:00Z",
             "architecture": platform.architecture,
             "os": platform.os,
-            "config": {"Cmd": ["/hello.txt"], "Labels": {"test.text": text}},
+            "config": config,
             "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
         });
         if let Some(v) = &platform.variant {

@@ -11,13 +11,12 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use pullgate_registry::media_types as mt;
-use pullgate_registry::{Descriptor, Digest, Platform};
+use pullgate_registry::Platform;
 use serde_json::json;
 
 use super::tar::Tar;
 use crate::RealRegistry;
-use crate::image::{LAYER_TAR, TestImage};
+use crate::image::TestImage;
 
 /// Repository and tag [`push_pause_image`] pushes to, and the default
 /// sandbox image of [`super::ContainerdOptions::with_registry`].
@@ -32,7 +31,6 @@ impl TestImage {
     /// `/etc/passwd` (root), and `/hello.txt` holding `text`; its command is
     /// [`SLEEP_CMD`]. Equal texts give equal digests.
     pub fn busybox(text: &str) -> TestImage {
-        let platform = Platform::current();
         let layer = Bytes::from(
             Tar::default()
                 .file("hello.txt", 0o644, format!("{text}\n").as_bytes())
@@ -44,35 +42,13 @@ impl TestImage {
                 .file("etc/passwd", 0o644, b"root:x:0:0:root:/:/bin/sh\n")
                 .finish(),
         );
-        let diff_id = Digest::sha256(&layer);
-        let mut cfg = json!({
-            "created": "1970-01-01T00:00:00Z",
-            "architecture": platform.architecture,
-            "os": platform.os,
-            "config": {
-                "Cmd": SLEEP_CMD,
-                "Env": ["PATH=/bin"],
-                "WorkingDir": "/",
-                "Labels": {"test.text": text},
-            },
-            "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
+        let config = json!({
+            "Cmd": SLEEP_CMD,
+            "Env": ["PATH=/bin"],
+            "WorkingDir": "/",
+            "Labels": {"test.text": text},
         });
-        if let Some(v) = &platform.variant {
-            cfg["variant"] = json!(v);
-        }
-        let config = Bytes::from(serde_json::to_vec(&cfg).unwrap());
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": mt::OCI_MANIFEST,
-            "config": Descriptor::of(mt::OCI_IMAGE_CONFIG, &config),
-            "layers": [Descriptor::of(LAYER_TAR, &layer)],
-        });
-        TestImage {
-            config,
-            layer,
-            manifest: Bytes::from(serde_json::to_vec_pretty(&manifest).unwrap()),
-            platform,
-        }
+        TestImage::assemble(layer, Platform::current(), config)
     }
 
     /// The sandbox ("pause") image: busybox sleeping. The CRI plugin stops a
