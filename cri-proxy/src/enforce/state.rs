@@ -169,9 +169,10 @@ impl VerifiedState {
             let mut entries = self.lock();
             // The same verification again (another pull of a verified image):
             // nothing to save.
-            if entries.get(&key).is_some_and(|e| {
-                e.generation == entry.generation && e.image_id == entry.image_id
-            }) {
+            if entries
+                .get(&key)
+                .is_some_and(|e| e.generation == entry.generation && e.image_id == entry.image_id)
+            {
                 return Ok(());
             }
             entries.insert(key, entry);
