@@ -41,6 +41,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod cosign;
 pub mod dn;
 mod gofmt;
 pub mod notary;
