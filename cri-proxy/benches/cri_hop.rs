@@ -241,6 +241,7 @@ fn skip_engine(host: &str) -> Result<Engine, BoxError> {
         accept_platform_signatures: false,
         platform: Platform::current(),
         node: Default::default(),
+        cosign: None,
     };
     Ok(Engine::new(config, Arc::new(SystemClock)))
 }

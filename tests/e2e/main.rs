@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Black-box tests of the `pullgate` binary against real components.
 
+mod cosign;
 mod cri;
 mod discover;
 mod notation;

@@ -19,6 +19,7 @@
 
 mod certs;
 pub mod containerd;
+mod cosign_tool;
 mod crl;
 pub mod der_build;
 mod fake_registry;
@@ -31,6 +32,7 @@ mod pkix_sign;
 mod real_registry;
 
 pub use certs::TestCa;
+pub use cosign_tool::{CosignKeyPair, cosign_tool};
 pub use crl::{RawExt, RevokedEntry, TestCrl, crl_pem};
 pub use fake_registry::{Action, FakeAuth, FakeOptions, FakeRegistry, Fault, Logged};
 pub use file_server::FileServer;

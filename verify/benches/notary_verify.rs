@@ -126,6 +126,7 @@ async fn cold(iterations: usize) {
             accept_platform_signatures: false,
             platform: Platform::current(),
             node: Default::default(),
+            cosign: None,
         },
         Arc::new(SystemClock),
     );

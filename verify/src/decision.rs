@@ -51,6 +51,13 @@ pub enum Evidence {
     },
     /// The Notary trust policy's level is `skip` for this repository.
     NotarySkipped { policy: String },
+    /// A Cosign signature (in the `.sig` manifest `signature`) verified with
+    /// `signer` under `policy`.
+    CosignSignature {
+        policy: String,
+        signature: Digest,
+        signer: String,
+    },
 }
 
 /// An image the engine verified: only this crate constructs it.
@@ -242,6 +249,9 @@ impl Verdict {
                         format!(
                             "Notary Project trust policy {policy:?} skips signature verification"
                         )
+                    }
+                    Evidence::CosignSignature { policy, signer, .. } => {
+                        format!("Cosign signature verified with {signer} under Cosign trust policy {policy:?}")
                     }
                 })
                 .collect::<Vec<_>>()

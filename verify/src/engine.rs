@@ -8,6 +8,7 @@ use std::sync::Arc;
 use pullgate_registry::{ArtifactSource, Digest, Fetched, ImageRef, Manifest, Platform};
 
 use crate::clock::Clock;
+use crate::cosign::{CosignReport, CosignVerifier};
 use crate::decision::{
     Decision, Denial, Evidence, Mode, Require, Verdict, VerifiedImage, VerifierReport,
 };
@@ -20,6 +21,7 @@ pub struct EngineConfig {
     pub mode: Mode,
     pub require: Require,
     pub notation: Option<NotaryVerifier>,
+    pub cosign: Option<CosignVerifier>,
     /// Count signatures on the node's platform manifest of a multi-arch image.
     pub accept_platform_signatures: bool,
     pub platform: Platform,
@@ -194,6 +196,10 @@ impl Engine {
             let report = notation.verify(source, repo, &pinned, &subjects, now).await;
             parts.push(notary_part(report));
         }
+        if let Some(cosign) = &self.config.cosign {
+            let report = cosign.verify(source, repo, &pinned, &subjects, now).await;
+            parts.push(cosign_part(report));
+        }
         self.combine(&resolved.image, repo.clone(), Some(digest), parts)
     }
 
@@ -201,6 +207,10 @@ impl Engine {
     /// covering policy skips verification, as notation skips before resolving.
     fn skipped_without_digest(&self, image: &str, reference: &ImageRef) -> Option<Verdict> {
         let notation = self.config.notation.as_ref()?;
+        // With `all`, a configured Cosign verifier needs the digest too.
+        if self.config.require == Require::All && self.config.cosign.is_some() {
+            return None;
+        }
         let policy = notation.applicable(reference.repository())?;
         if !policy.level().is_skip() {
             return None;
@@ -286,12 +296,15 @@ impl Engine {
 
     fn fail_with(&self, image: &str, digest: Option<Digest>, denial: Denial) -> Verdict {
         let reason = denial.reason().to_string();
-        let verifiers = self
-            .config
-            .notation
-            .iter()
-            .map(|_| VerifierReport {
-                name: "notation",
+        let names = [
+            self.config.notation.as_ref().map(|_| "notation"),
+            self.config.cosign.as_ref().map(|_| "cosign"),
+        ];
+        let verifiers = names
+            .into_iter()
+            .flatten()
+            .map(|name| VerifierReport {
+                name,
                 covered: false,
                 allowed: false,
                 reason: reason.clone(),
@@ -367,5 +380,52 @@ fn notary_part(report: Report) -> Part {
         },
         evidence,
         unreachable: false,
+    }
+}
+
+fn cosign_part(report: CosignReport) -> Part {
+    let report_of = |covered: bool, allowed: bool, reason: String| VerifierReport {
+        name: "cosign",
+        covered,
+        allowed,
+        reason,
+    };
+    match report {
+        CosignReport::NotCovered { reason } => Part {
+            report: report_of(false, false, reason),
+            evidence: None,
+            unreachable: false,
+        },
+        CosignReport::Verified {
+            policy,
+            signature,
+            signer,
+            warnings,
+        } => {
+            let mut reason = format!(
+                "Cosign signature in {signature} verified with {signer} under trust policy {policy:?}"
+            );
+            for w in &warnings {
+                reason.push_str(&format!("; {w}"));
+            }
+            Part {
+                report: report_of(true, true, reason),
+                evidence: Some(Evidence::CosignSignature {
+                    policy,
+                    signature,
+                    signer,
+                }),
+                unreachable: false,
+            }
+        }
+        CosignReport::Denied {
+            reason,
+            unreachable,
+            ..
+        } => Part {
+            report: report_of(true, false, reason),
+            evidence: None,
+            unreachable,
+        },
     }
 }

@@ -46,6 +46,25 @@ impl Generation {
                 }
             }
         }
+        if let Some(c) = &config.cosign {
+            // The policies' parsed form and each policy's keys, in order.
+            field("cosign.policies", format!("{:?}", c.policies).as_bytes());
+            field(
+                "cosign.max-signatures",
+                &(c.max_signatures as u64).to_be_bytes(),
+            );
+            for (policy, keys) in &c.keys {
+                field("cosign.keys", policy.as_bytes());
+                let mut each: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{:?} {}", k.key, k.hash.as_str()))
+                    .collect();
+                each.sort();
+                for k in each {
+                    field("key", k.as_bytes());
+                }
+            }
+        }
         Generation(h.finalize().into())
     }
 

@@ -6,6 +6,7 @@
 //!
 //! - [`engine::Engine`] turns an image reference into a [`decision::Verdict`].
 //! - [`notary`] verifies Notary Project signatures as notation-go does.
+//! - [`cosign`] verifies Cosign signatures (legacy `.sig`, public keys).
 //! - [`x509`] parses certificates with Go's semantics and checks chains.
 //! - [`keys`] are the key providers trust stores are built from.
 //! - [`decision`] is the one decision type enforcement points act on.
@@ -14,6 +15,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod cosign;
 pub mod decision;
 pub mod engine;
 pub mod generation;

@@ -45,6 +45,7 @@ fn engine(
             accept_platform_signatures: platform_signatures,
             platform: Platform::current(),
             node: Default::default(),
+            cosign: None,
         },
         Arc::new(FixedClock(datetime!(2030-06-01 00:00 UTC))),
     )

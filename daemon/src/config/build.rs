@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use pullgate_policy::TrustPolicyDocument;
+use pullgate_policy::cosign::CosignPolicies;
 use pullgate_registry::{
     ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
 };
+use pullgate_verify::cosign::{CosignKey, CosignVerifier, DEFAULT_MAX_SIGNATURES};
 use pullgate_verify::keys::{
     ContentType, FileProvider, InlineProvider, ItemContent, KeyProvider, parse_public_keys,
 };
@@ -73,6 +75,7 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
         .notation
         .as_ref()
         .and_then(|n| build_notation(config, n, &providers, &mut errors));
+    let cosign = build_cosign(config, &providers, &mut errors);
     let registry = build_registry(config, &mut errors, &mut warnings);
     if !errors.list.is_empty() {
         return Err(errors.list);
@@ -83,6 +86,7 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
             mode: config.mode,
             require: config.require,
             notation,
+            cosign,
             accept_platform_signatures: config.accept_platform_signatures,
             platform: Platform::current(),
             node: config
@@ -130,6 +134,75 @@ fn check_key_providers(
             }
         }
     }
+}
+
+/// The Cosign verifier: each policy's keys loaded from its providers (a
+/// `name` picks one item of a provider that holds several).
+fn build_cosign(
+    config: &Config,
+    providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
+    errors: &mut Errors<'_>,
+) -> Option<CosignVerifier> {
+    if config.cosign.is_empty() {
+        return None;
+    }
+    let policies =
+        CosignPolicies::new(config.cosign.iter().map(|c| c.policy.clone()).collect()).ok()?;
+    let mut keys = BTreeMap::new();
+    for c in &config.cosign {
+        let mut list = Vec::new();
+        for (i, k) in c.policy.keys.iter().enumerate() {
+            let at = format!("{}.keys[{i}]", c.path);
+            if k.version.is_some() {
+                errors.add(
+                    &format!("{at}.version"),
+                    "key versions are Azure Key Vault's, which is not available in this build yet",
+                );
+            }
+            let Some(provider) = providers.get(&k.provider) else {
+                continue;
+            };
+            let items = match provider.load() {
+                Ok(items) => items,
+                Err(e) => {
+                    errors.add(&at, e.to_string());
+                    continue;
+                }
+            };
+            let mut matched = false;
+            for item in items {
+                let stem = std::path::Path::new(&item.source)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string());
+                if let Some(name) = &k.name
+                    && *name != item.source
+                    && stem.as_deref() != Some(name.as_str())
+                {
+                    continue;
+                }
+                matched = true;
+                if let ItemContent::Bytes(bytes) = &item.content {
+                    let source = format!("key provider {:?} ({})", k.provider, item.source);
+                    match CosignKey::from_pem(bytes, k.hash, &source) {
+                        Ok(v) => list.extend(v),
+                        Err(e) => errors.add(&at, format!("{}: {e}", item.source)),
+                    }
+                }
+            }
+            if let (Some(name), false) = (&k.name, matched) {
+                errors.add(
+                    &format!("{at}.name"),
+                    format!("key provider {:?} holds no key named {name:?}", k.provider),
+                );
+            }
+        }
+        keys.insert(c.policy.name.clone(), list);
+    }
+    Some(CosignVerifier {
+        policies,
+        keys,
+        max_signatures: DEFAULT_MAX_SIGNATURES,
+    })
 }
 
 fn build_notation(

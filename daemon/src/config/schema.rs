@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pullgate_policy::TrustStoreRef;
+use pullgate_policy::cosign::{CosignPolicies, CosignPolicy, KeyHash, KeyRef, Keyless, Scope};
 use pullgate_verify::keys::ContentType;
 use pullgate_verify::{Mode, NodePolicy, Require};
 
@@ -71,7 +72,9 @@ pub struct RevocationConfig {
 
 #[derive(Debug, Clone)]
 pub struct CosignPolicyConfig {
-    pub name: String,
+    /// Where it is in the file (`cosign.trust_policy[0]`).
+    pub path: String,
+    pub policy: CosignPolicy,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,6 +179,7 @@ pub(super) fn read(path: &Path, table: &toml::Table) -> Result<Config, Vec<Confi
         );
     }
     check_provider_refs(&mut r, &key_providers, notation.as_ref());
+    check_cosign(&mut r, &key_providers, &cosign);
     if r.errors.is_empty() {
         Ok(Config {
             file: path.to_path_buf(),
@@ -366,12 +370,92 @@ fn read_cosign(r: &mut Reader, mut t: Tbl<'_>) -> Vec<CosignPolicyConfig> {
     r.finish(t);
     let mut out = Vec::new();
     for mut p in policies {
+        let path = p.path.clone();
         let name = r.required(&mut p, "name").unwrap_or_default();
-        r.error(
-            &p.path,
-            "Cosign verification is not available in this build of pullgate yet",
-        );
-        out.push(CosignPolicyConfig { name });
+        let scopes = match r.strings(&mut p, "scopes") {
+            None => {
+                r.error(&p.key("scopes"), "is required");
+                Vec::new()
+            }
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| {
+                    Scope::parse(s)
+                        .map_err(|e| r.error(&format!("{}[{i}]", p.key("scopes")), e))
+                        .ok()
+                })
+                .collect(),
+        };
+        let mut keys = Vec::new();
+        for mut k in r.tables(&mut p, "keys") {
+            let provider = r.required(&mut k, "provider");
+            let key_name = r.string(&mut k, "name");
+            let version = r.string(&mut k, "version");
+            let hash = match r.string(&mut k, "hash") {
+                None => Some(KeyHash::Sha256),
+                Some(h) => KeyHash::parse(&h).or_else(|| {
+                    r.error(
+                        &k.key("hash"),
+                        format!(
+                            "{h:?} is not one of \"sha256\", \"sha384\", \"sha512\", \"ed25519ph\""
+                        ),
+                    );
+                    None
+                }),
+            };
+            r.finish(k);
+            if let (Some(provider), Some(hash)) = (provider, hash) {
+                keys.push(KeyRef {
+                    provider,
+                    name: key_name,
+                    version,
+                    hash,
+                });
+            }
+        }
+        let tlog_verify = r.bool(&mut p, "tlog_verify").unwrap_or(true);
+        let rekor_keys = r.string(&mut p, "rekor_keys");
+        let keyless = r.table(&mut p, "keyless").map(|mut k| {
+            let keyless = Keyless {
+                issuer: r.string(&mut k, "issuer"),
+                issuer_regexp: r.string(&mut k, "issuer_regexp"),
+                identity: r.string(&mut k, "identity"),
+                identity_regexp: r.string(&mut k, "identity_regexp"),
+                fulcio_roots: r.string(&mut k, "fulcio_roots"),
+                ctlog_keys: r.string(&mut k, "ctlog_keys"),
+            };
+            r.finish(k);
+            keyless
+        });
+        let trusted_root = r.path(&mut p, "trusted_root");
+        // Milestone (a): key-signed signatures without a transparency log.
+        let later = "is not available in this build yet (key-signed signatures without a transparency log are: tlog_verify = false)";
+        if tlog_verify {
+            r.error(&p.key("tlog_verify"), format!("true (the default) {later}"));
+        }
+        if keyless.is_some() {
+            r.error(&p.key("keyless"), format!("keyless verification {later}"));
+        }
+        if trusted_root.is_some() {
+            r.error(
+                &p.key("trusted_root"),
+                format!("a Sigstore trusted root {later}"),
+            );
+        }
+        r.finish(p);
+        out.push(CosignPolicyConfig {
+            path,
+            policy: CosignPolicy {
+                name,
+                scopes,
+                keys,
+                tlog_verify,
+                rekor_keys,
+                keyless,
+                trusted_root: trusted_root.map(|p| p.display().to_string()),
+            },
+        });
     }
     out
 }
@@ -513,6 +597,43 @@ impl Config {
         out.extend(self.docker_config.clone());
         out.extend(self.registries.values().filter_map(|r| r.ca_file.clone()));
         out
+    }
+}
+
+/// The Cosign policies as a set (names, scopes), and the key providers
+/// their keys name exist and hold keys.
+fn check_cosign(r: &mut Reader, providers: &[KeyProviderConfig], cosign: &[CosignPolicyConfig]) {
+    if cosign.is_empty() {
+        return;
+    }
+    let policies = cosign.iter().map(|c| c.policy.clone()).collect();
+    if let Err(errors) = CosignPolicies::new(policies) {
+        for e in errors {
+            let at = cosign
+                .get(e.index)
+                .map(|c| c.path.as_str())
+                .unwrap_or("cosign");
+            r.error(&format!("{at}.{}", e.key), e.message);
+        }
+    }
+    for c in cosign {
+        for (i, k) in c.policy.keys.iter().enumerate() {
+            let at = format!("{}.keys[{i}].provider", c.path);
+            match providers.iter().find(|p| p.name == k.provider) {
+                None => r.error(
+                    &at,
+                    format!("names key provider {:?}, which is not defined", k.provider),
+                ),
+                Some(p) if p.content_type != ContentType::Key => r.error(
+                    &at,
+                    format!(
+                        "key provider {:?} holds certificates, not keys (content_type = \"key\")",
+                        k.provider
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
     }
 }
 

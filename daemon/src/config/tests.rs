@@ -137,13 +137,108 @@ listen = "0.0.0.0:6001"
 }
 
 #[test]
+fn cosign_policies_are_read_and_checked_as_a_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE1ZBnX6+sQK3DdzITPXfLpcvSpIR6\npMgnx9dzMW9g0fOWbUzaJnSFIqEbb/NVXrV68tLp2T+P5hHKf5jlj4DR4Q==\n-----END PUBLIC KEY-----\n";
+    let good = format!(
+        r#"
+[[key_provider]]
+name = "keys"
+type = "inline"
+content_type = "key"
+value = """{key}"""
+[[key_provider]]
+name = "certs"
+type = "inline"
+value = "x"
+[[cosign.trust_policy]]
+name = "team"
+scopes = ["myacr.azurecr.io/team/*"]
+keys = [{{ provider = "keys", hash = "sha384" }}]
+tlog_verify = false
+[[cosign.trust_policy]]
+name = "rest"
+scopes = ["*"]
+keys = [{{ provider = "keys" }}]
+tlog_verify = false
+"#
+    );
+    let path = dir.path().join("c.toml");
+    let cfg = super::parse(
+        &path,
+        &good.replace(
+            "[[key_provider]]\nname = \"certs\"\ntype = \"inline\"\nvalue = \"x\"\n",
+            "",
+        ),
+    )
+    .unwrap();
+    assert_eq!(cfg.cosign.len(), 2);
+    assert_eq!(
+        cfg.cosign[0].policy.keys[0].hash,
+        pullgate_policy::cosign::KeyHash::Sha384
+    );
+    assert!(!cfg.cosign[1].policy.tlog_verify);
+
+    let bad = format!(
+        r#"
+[[key_provider]]
+name = "keys"
+type = "inline"
+content_type = "key"
+value = """{key}"""
+[[key_provider]]
+name = "certs"
+type = "inline"
+value = "x"
+[[cosign.trust_policy]]
+name = "a"
+scopes = ["myacr.azurecr.io", "*"]
+keys = [{{ provider = "certs" }}, {{ provider = "nope", hash = "md5" }}]
+tlog_verify = false
+[[cosign.trust_policy]]
+name = "b"
+scopes = ["*"]
+keys = [{{ provider = "keys", colour = "red" }}]
+tlog_verify = false
+keyless = {{ issuer = "https://token.actions.githubusercontent.com" }}
+"#
+    );
+    let list: Vec<String> = super::parse(&path, &bad)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    has(
+        &list,
+        "cosign.trust_policy[0].scopes[0]: scope \"myacr.azurecr.io\" names a registry, not a repository",
+    );
+    has(
+        &list,
+        "cosign.trust_policy[0].keys[1].hash: \"md5\" is not one of",
+    );
+    has(
+        &list,
+        "cosign.trust_policy[0].keys[0].provider: key provider \"certs\" holds certificates, not keys",
+    );
+    has(&list, "cosign.trust_policy[1].keys[0].colour: unknown key");
+    has(
+        &list,
+        "cosign.trust_policy[1].keyless: keyless verification is not available in this build yet",
+    );
+    has(
+        &list,
+        "cosign.trust_policy[1].scopes: scope * is also in policy \"a\"",
+    );
+}
+
+#[test]
 fn features_of_later_issues_are_refused_honestly() {
     let list = errors(&format!(
         "{MINIMAL}\n[[cosign.trust_policy]]\nname = \"default\"\nscopes = [\"*\"]\n[registry.\"myacr.azurecr.io\"]\nauth = \"azure\"\n"
     ));
     has(
         &list,
-        "Cosign verification is not available in this build of pullgate yet",
+        "cosign.trust_policy[0].tlog_verify: true (the default) is not available in this build yet",
     );
     has(
         &list,
