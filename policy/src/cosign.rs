@@ -1,5 +1,5 @@
 //! Cosign trust policies (`[[cosign.trust_policy]]` in pullgate's
-//! configuration): which keys (or, later, which keyless identities) an
+//! configuration): which keys or which keyless identities (Fulcio certificates) an
 //! image's Cosign signatures must verify with, chosen by repository.
 //!
 //! A scope is `*` (every repository), a repository prefix ending in `/*`
@@ -240,6 +240,11 @@ impl CosignPolicies {
                     "a policy needs keys or keyless settings to verify anything".into(),
                 );
             }
+            if let Some(k) = &p.keyless {
+                check_keyless(k, p.trusted_root.is_some(), &mut |key, message| {
+                    err(i, key, message)
+                });
+            }
             if p.tlog_verify && p.rekor_keys.is_none() && p.trusted_root.is_none() {
                 err(
                     i,
@@ -276,6 +281,57 @@ impl CosignPolicies {
             .max_by_key(|(r, _)| *r)
             .map(|(_, p)| p)
     }
+}
+
+/// A keyless policy names who signs (an identity, as cosign requires one of
+/// `--certificate-identity[-regexp]`), where the certificates chain to, and
+/// at most one of each exact/regexp pair; regular expressions must compile.
+fn check_keyless(k: &Keyless, trusted_root: bool, err: &mut dyn FnMut(&'static str, String)) {
+    if k.identity.is_none() && k.identity_regexp.is_none() {
+        err(
+            "keyless.identity",
+            "a keyless policy needs identity or identity_regexp (the certificate's subject alternative name): without one, any certificate of the CA would be accepted".into(),
+        );
+    }
+    if k.identity.is_some() && k.identity_regexp.is_some() {
+        err(
+            "keyless.identity_regexp",
+            "identity and identity_regexp cannot both be set".into(),
+        );
+    }
+    if k.issuer.is_some() && k.issuer_regexp.is_some() {
+        err(
+            "keyless.issuer_regexp",
+            "issuer and issuer_regexp cannot both be set".into(),
+        );
+    }
+    for (key, pattern) in [
+        ("keyless.identity_regexp", &k.identity_regexp),
+        ("keyless.issuer_regexp", &k.issuer_regexp),
+    ] {
+        if let Some(p) = pattern
+            && let Err(e) = compile_regexp(p)
+        {
+            err(key, e);
+        }
+    }
+    if k.fulcio_roots.is_none() && !trusted_root {
+        err(
+            "keyless.fulcio_roots",
+            "a keyless policy needs fulcio_roots (a key provider of certificates) or trusted_root"
+                .into(),
+        );
+    }
+}
+
+/// A keyless identity or issuer pattern, compiled. Matching is unanchored,
+/// as cosign's (Go's `regexp.MatchString`): write `^…$` to match the whole
+/// value.
+pub fn compile_regexp(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("{pattern:?} is not a valid regular expression: {e}"))
 }
 
 #[cfg(test)]
@@ -387,5 +443,75 @@ mod tests {
             errors[2].message.contains("also in policy \"a\""),
             "{errors:?}"
         );
+    }
+
+    fn keyless(k: Keyless) -> CosignPolicy {
+        CosignPolicy {
+            keys: Vec::new(),
+            keyless: Some(k),
+            ..policy("k", &["*"])
+        }
+    }
+
+    const GOOD: Keyless = Keyless {
+        issuer: None,
+        issuer_regexp: None,
+        identity: None,
+        identity_regexp: None,
+        fulcio_roots: None,
+        ctlog_keys: None,
+    };
+
+    #[test]
+    fn keyless_policies_need_an_identity_and_roots() {
+        let good = Keyless {
+            identity: Some("me@example.com".into()),
+            issuer_regexp: Some("^https://github\\.com/".into()),
+            fulcio_roots: Some("fulcio".into()),
+            ..GOOD
+        };
+        assert!(CosignPolicies::new(vec![keyless(good.clone())]).is_ok());
+        let errors = CosignPolicies::new(vec![keyless(Keyless {
+            identity: Some("a".into()),
+            identity_regexp: Some("(".into()),
+            issuer: Some("i".into()),
+            issuer_regexp: Some("i".into()),
+            ..GOOD
+        })])
+        .unwrap_err();
+        let got: Vec<&str> = errors.iter().map(|e| e.key).collect();
+        assert_eq!(
+            got,
+            [
+                "keyless.identity_regexp",
+                "keyless.issuer_regexp",
+                "keyless.identity_regexp",
+                "keyless.fulcio_roots"
+            ]
+        );
+        assert!(
+            errors[2]
+                .message
+                .contains("\"(\" is not a valid regular expression"),
+            "{errors:?}"
+        );
+        let errors = CosignPolicies::new(vec![keyless(GOOD)]).unwrap_err();
+        assert_eq!(errors[0].key, "keyless.identity");
+        // a trusted root stands in for the Fulcio roots
+        let mut p = keyless(Keyless {
+            fulcio_roots: None,
+            ..good
+        });
+        p.trusted_root = Some("root.json".into());
+        assert!(CosignPolicies::new(vec![p]).is_ok());
+    }
+
+    #[test]
+    fn patterns_match_anywhere_as_in_cosign() {
+        let r = compile_regexp("@example\\.com").unwrap();
+        assert!(r.is_match("me@example.com"));
+        assert!(r.is_match("me@example.com.evil.org"), "unanchored");
+        let anchored = compile_regexp("^.*@example\\.com$").unwrap();
+        assert!(!anchored.is_match("me@example.com.evil.org"));
     }
 }

@@ -47,7 +47,8 @@ impl Generation {
             }
         }
         if let Some(c) = &config.cosign {
-            // The policies' parsed form and each policy's keys, in order.
+            // The policies' parsed form and each policy's keys, Rekor keys
+            // and Fulcio roots, in order.
             field("cosign.policies", format!("{:?}", c.policies).as_bytes());
             field(
                 "cosign.max-signatures",
@@ -62,6 +63,25 @@ impl Generation {
                 each.sort();
                 for k in each {
                     field("key", k.as_bytes());
+                }
+            }
+            for (policy, keys) in &c.rekor_keys {
+                field("cosign.rekor-keys", policy.as_bytes());
+                let mut each: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{} {:?}", k.log_id, k.key.key))
+                    .collect();
+                each.sort();
+                for k in each {
+                    field("rekor-key", k.as_bytes());
+                }
+            }
+            for (policy, roots) in &c.fulcio_roots {
+                field("cosign.fulcio-roots", policy.as_bytes());
+                let mut ders: Vec<&[u8]> = roots.iter().map(|c| c.der()).collect();
+                ders.sort();
+                for der in ders {
+                    field("cert", der);
                 }
             }
         }

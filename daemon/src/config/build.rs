@@ -9,12 +9,13 @@ use pullgate_policy::cosign::CosignPolicies;
 use pullgate_registry::{
     ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
 };
-use pullgate_verify::cosign::{CosignKey, CosignVerifier, DEFAULT_MAX_SIGNATURES};
+use pullgate_verify::cosign::{CosignKey, CosignVerifier, DEFAULT_MAX_SIGNATURES, RekorKey};
 use pullgate_verify::keys::{
     ContentType, FileProvider, InlineProvider, ItemContent, KeyProvider, parse_public_keys,
 };
 use pullgate_verify::notary::revocation::{Checker, RevocationMode as Mode, RevocationSettings};
 use pullgate_verify::notary::{NotaryVerifier, TrustStores, load_store};
+use pullgate_verify::x509::{Cert, parse_certificates};
 use pullgate_verify::{Clock, Engine, EngineConfig};
 
 use super::reader::ConfigError;
@@ -137,7 +138,8 @@ fn check_key_providers(
 }
 
 /// The Cosign verifier: each policy's keys loaded from its providers (a
-/// `name` picks one item of a provider that holds several).
+/// `name` picks one item of a provider that holds several), its Rekor keys
+/// (ECDSA only) and its Fulcio roots.
 fn build_cosign(
     config: &Config,
     providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
@@ -149,6 +151,8 @@ fn build_cosign(
     let policies =
         CosignPolicies::new(config.cosign.iter().map(|c| c.policy.clone()).collect()).ok()?;
     let mut keys = BTreeMap::new();
+    let mut rekor_keys = BTreeMap::new();
+    let mut fulcio_roots = BTreeMap::new();
     for c in &config.cosign {
         let mut list = Vec::new();
         for (i, k) in c.policy.keys.iter().enumerate() {
@@ -197,12 +201,105 @@ fn build_cosign(
             }
         }
         keys.insert(c.policy.name.clone(), list);
+        if let Some(name) = &c.policy.rekor_keys {
+            let at = format!("{}.rekor_keys", c.path);
+            let loaded = load_rekor_keys(providers.get(name), name, &at, errors);
+            rekor_keys.insert(c.policy.name.clone(), loaded);
+        }
+        if let Some(name) = c
+            .policy
+            .keyless
+            .as_ref()
+            .and_then(|k| k.fulcio_roots.as_ref())
+        {
+            let at = format!("{}.keyless.fulcio_roots", c.path);
+            let loaded = load_certificates(providers.get(name), name, &at, errors);
+            fulcio_roots.insert(c.policy.name.clone(), loaded);
+        }
     }
     Some(CosignVerifier {
         policies,
         keys,
+        rekor_keys,
+        fulcio_roots,
         max_signatures: DEFAULT_MAX_SIGNATURES,
     })
+}
+
+/// Every public key of a `key` provider as a Rekor key (ECDSA only, as
+/// containers/image requires); at least one.
+fn load_rekor_keys(
+    provider: Option<&Arc<dyn KeyProvider>>,
+    name: &str,
+    at: &str,
+    errors: &mut Errors<'_>,
+) -> Vec<RekorKey> {
+    let Some(provider) = provider else {
+        return Vec::new();
+    };
+    let items = match provider.load() {
+        Ok(items) => items,
+        Err(e) => {
+            errors.add(at, e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let ItemContent::Bytes(bytes) = &item.content {
+            let source = format!("key provider {name:?} ({})", item.source);
+            match RekorKey::from_pem(bytes, &source) {
+                Ok(v) => out.extend(v),
+                Err(e) => errors.add(at, e),
+            }
+        }
+    }
+    if out.is_empty() {
+        errors.add(
+            at,
+            format!("key provider {name:?} holds no Rekor public key"),
+        );
+    }
+    out
+}
+
+/// Every certificate of a `certificate` provider; at least one.
+fn load_certificates(
+    provider: Option<&Arc<dyn KeyProvider>>,
+    name: &str,
+    at: &str,
+    errors: &mut Errors<'_>,
+) -> Vec<Cert> {
+    let Some(provider) = provider else {
+        return Vec::new();
+    };
+    let items = match provider.load() {
+        Ok(items) => items,
+        Err(e) => {
+            errors.add(at, e.to_string());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match &item.content {
+            ItemContent::Bytes(bytes) => match parse_certificates(bytes) {
+                Ok(certs) => out.extend(certs),
+                Err(e) => errors.add(at, format!("key provider {name:?} ({}): {e}", item.source)),
+            },
+            ItemContent::NotRegular => errors.add(
+                at,
+                format!(
+                    "key provider {name:?} ({}): not a regular file",
+                    item.source
+                ),
+            ),
+        }
+    }
+    if out.is_empty() {
+        errors.add(at, format!("key provider {name:?} holds no certificate"));
+    }
+    out
 }
 
 fn build_notation(

@@ -223,7 +223,11 @@ keyless = {{ issuer = "https://token.actions.githubusercontent.com" }}
     has(&list, "cosign.trust_policy[1].keys[0].colour: unknown key");
     has(
         &list,
-        "cosign.trust_policy[1].keyless: keyless verification is not available in this build yet",
+        "cosign.trust_policy[1].keyless.identity: a keyless policy needs identity or identity_regexp",
+    );
+    has(
+        &list,
+        "cosign.trust_policy[1].keyless.fulcio_roots: a keyless policy needs fulcio_roots",
     );
     has(
         &list,
@@ -238,7 +242,18 @@ fn features_of_later_issues_are_refused_honestly() {
     ));
     has(
         &list,
-        "cosign.trust_policy[0].tlog_verify: true (the default) is not available in this build yet",
+        "cosign.trust_policy[0].tlog_verify: is true (the default) but neither rekor_keys nor trusted_root gives the Rekor public keys",
+    );
+    let later = errors(&format!(
+        "{MINIMAL}\n[[cosign.trust_policy]]\nname = \"default\"\nscopes = [\"*\"]\ntrusted_root = \"root.json\"\nkeyless = {{ identity = \"me@example.com\", ctlog_keys = \"ct\" }}\n"
+    ));
+    has(
+        &later,
+        "cosign.trust_policy[0].trusted_root: a Sigstore trusted root is not available in this build yet",
+    );
+    has(
+        &later,
+        "cosign.trust_policy[0].keyless.ctlog_keys: SCT verification is not available in this build yet",
     );
     has(
         &list,
@@ -357,4 +372,103 @@ fn inline_certificates_and_key_providers() {
         "[[key_provider]]\nname = \"cosign\"\ntype = \"file\"\ncontent_type = \"key\"\npath = {keys:?}\n"
     )));
     has(&list, "key_provider[1]: bad.pub: no PEM public key found");
+}
+
+fn cosign_vectors() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/cosign/legacy")
+}
+
+/// Rekor keys (a `key` provider, ECDSA only) and Fulcio roots (a
+/// `certificate` provider) are loaded with the policy; wrong content types,
+/// missing providers and non-ECDSA Rekor keys are errors with their keys.
+#[test]
+fn cosign_transparency_log_and_keyless_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    let ci = cosign_vectors().join("containers-image");
+    let write = |rekor: &Path, roots: &str, policy_extra: &str| {
+        let text = format!(
+            r#"state_dir = {state:?}
+[[key_provider]]
+name = "cosign"
+type = "file"
+content_type = "key"
+path = {cosign:?}
+[[key_provider]]
+name = "rekor"
+type = "file"
+content_type = "key"
+path = {rekor:?}
+[[key_provider]]
+name = "fulcio"
+type = "file"
+path = {fulcio:?}
+[[cosign.trust_policy]]
+name = "keys"
+scopes = ["r.io/keys/*"]
+keys = [{{ provider = "cosign" }}]
+rekor_keys = "rekor"
+[[cosign.trust_policy]]
+name = "keyless"
+scopes = ["*"]
+rekor_keys = "rekor"
+keyless = {{ identity = "mitr@redhat.com", issuer = "https://github.com/login/oauth", fulcio_roots = {roots:?} }}
+{policy_extra}"#,
+            state = dir.path().join("state"),
+            cosign = ci.join("cosign2.pub"),
+            fulcio = ci.join("fulcio_v1.crt.pem"),
+        );
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let good = write(&ci.join("rekor.pub"), "fulcio", "");
+    let cfg = load(&good).unwrap();
+    assert!(cfg.cosign[0].policy.tlog_verify, "the default");
+    let built = build(&cfg, Arc::new(SystemClock)).unwrap_or_else(|e| panic!("{e:?}"));
+    let cosign = built.engine.config().cosign.as_ref().unwrap();
+    assert_eq!(
+        cosign.rekor_keys["keys"][0].log_id,
+        "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"
+    );
+    assert_eq!(cosign.fulcio_roots["keyless"].len(), 1);
+    assert!(!cosign.fulcio_roots.contains_key("keys"));
+
+    // an RSA key cannot be a Rekor key (containers/image refuses it too)
+    let list = build_errors(&write(&ci.join("some-rsa-key.pub"), "fulcio", ""));
+    has(
+        &list,
+        "cosign.trust_policy[0].rekor_keys: key provider \"rekor\" (some-rsa-key.pub): an RSA-4096 key cannot be a Rekor public key",
+    );
+    // content types and names
+    let list = errors(
+        &std::fs::read_to_string(write(&ci.join("rekor.pub"), "cosign", ""))
+            .unwrap()
+            .replace(
+                "rekor_keys = \"rekor\"\n[[cosign",
+                "rekor_keys = \"fulcio\"\n[[cosign",
+            ),
+    );
+    has(
+        &list,
+        "cosign.trust_policy[0].rekor_keys: key provider \"fulcio\" holds certificates, not keys",
+    );
+    has(
+        &list,
+        "cosign.trust_policy[1].keyless.fulcio_roots: key provider \"cosign\" holds keys, not certificates",
+    );
+    let list = errors(&std::fs::read_to_string(write(&ci.join("rekor.pub"), "nope", "")).unwrap());
+    has(
+        &list,
+        "cosign.trust_policy[1].keyless.fulcio_roots: names key provider \"nope\", which is not defined",
+    );
+    // regular expressions are checked when the file is read
+    let list = errors(
+        &std::fs::read_to_string(write(&ci.join("rekor.pub"), "fulcio", ""))
+            .unwrap()
+            .replace("identity = \"mitr@redhat.com\"", "identity_regexp = \"([\""),
+    );
+    has(
+        &list,
+        "cosign.trust_policy[1].keyless.identity_regexp: \"([\" is not a valid regular expression",
+    );
 }

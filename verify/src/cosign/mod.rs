@@ -1,7 +1,7 @@
-//! The Cosign backend, milestone (a): legacy `.sig` signatures (cosign ≤ 2.x's
-//! default, cosign 3 with `--new-bundle-format=false`) verified with public
-//! keys and no transparency log, as `cosign verify --key K
-//! --insecure-ignore-tlog` does.
+//! The Cosign backend for legacy `.sig` signatures (cosign ≤ 2.x's default,
+//! cosign 3 with `--new-bundle-format=false`): public keys, keyless (Fulcio)
+//! and BYO-PKI certificates, and the Rekor transparency log verified offline
+//! from the signed entry timestamp each layer carries.
 //!
 //! For each subject (the resolved manifest, then the platform manifest when
 //! platform signatures are accepted) the manifest tagged `sha256-<hex>.sig`
@@ -9,32 +9,56 @@
 //! `application/vnd.dev.cosign.simplesigning.v1+json` is one signature (other
 //! layers are skipped): the layer blob is the simple-signing payload
 //! ([`payload`]), the annotation `dev.cosignproject.cosign/signature` its
-//! base64 signature. A signature counts when it verifies with one of the
-//! applicable policy's keys ([`key`]) and its payload names the subject's
-//! digest. One such signature suffices; at most `max_signatures` are tried.
+//! base64 signature. One layer is checked as follows; one layer that passes
+//! suffices, and at most `max_signatures` are tried.
 //!
-//! Other annotations (`dev.sigstore.cosign/bundle`, `…/certificate`,
-//! `…/chain`, `…/rfc3161timestamp`) are ignored, as cosign ignores them with
-//! `--insecure-ignore-tlog` and a key. Policies that ask for the
-//! transparency log, keyless identities or a trusted root are denied here
-//! (fail closed) until the later milestones verify them.
+//! 1. Who signed: one of the applicable policy's keys ([`key`]) verifies the
+//!    signature over the payload bytes; otherwise, for a policy with
+//!    `keyless` settings, the public key of the layer's
+//!    `dev.sigstore.cosign/certificate` does ([`keyless`]).
+//! 2. When (`tlog_verify = true`, the default): the layer's
+//!    `dev.sigstore.cosign/bundle` annotation is a Rekor SET that verifies
+//!    with the policy's Rekor key for its log, and whose entry logs this
+//!    signature, this key or certificate and this payload ([`rekor`]). Its
+//!    integratedTime is the signing time. No bundle: denied. With
+//!    `tlog_verify = false` the annotation is ignored, as cosign's
+//!    `--insecure-ignore-tlog` ignores it.
+//! 3. For a certificate: its chain to the policy's `fulcio_roots` at the
+//!    signing time (the current time without a transparency log, as cosign
+//!    checks BYO-PKI certificates), its extended key usage, its identity
+//!    and OIDC issuer ([`keyless`]).
+//! 4. What: the payload parses strictly and names the subject's digest.
+//!
+//! Not yet verified, and refused (fail closed) rather than ignored:
+//! Sigstore trusted roots (`trusted_root`) and SCTs (`keyless.ctlog_keys`).
+//! RFC 3161 timestamps (`dev.sigstore.cosign/rfc3161timestamp`) are not
+//! used: policies cannot name timestamp authorities yet.
 
 pub mod ed25519ph;
+pub mod jcs;
 pub mod key;
+pub mod keyless;
 pub mod payload;
+pub mod rekor;
 
 pub use key::{CosignKey, verify_signature};
+pub use keyless::{CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, IdentityPolicy};
 pub use payload::{MAX_PAYLOAD_BYTES, PayloadError, SimpleSigning};
+pub use rekor::{BUNDLE_ANNOTATION, RekorKey};
 
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use pullgate_policy::cosign::{CosignPolicies, CosignPolicy};
+use pullgate_policy::cosign::{CosignPolicies, CosignPolicy, KeyHash};
 use pullgate_registry::media_types as mt;
 use pullgate_registry::{ArtifactSource, Descriptor, Digest, Repository};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::notary::Subject;
+use crate::x509::Cert;
+use keyless::{intermediates_from_annotation, leaf_from_annotation, verify_certificate};
+use rekor::{SignedBy, VerifiedSet, verify_bundle};
 
 /// The layer annotation holding the base64 signature.
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
@@ -47,6 +71,13 @@ pub struct CosignVerifier {
     pub policies: CosignPolicies,
     /// The loaded keys of each policy, by policy name.
     pub keys: BTreeMap<String, Vec<CosignKey>>,
+    /// The Rekor public keys of each policy (its `rekor_keys` provider), by
+    /// policy name; used when the policy has `tlog_verify = true`.
+    pub rekor_keys: BTreeMap<String, Vec<RekorKey>>,
+    /// The trust anchors of each keyless policy (its `keyless.fulcio_roots`
+    /// provider: roots, and any intermediates configured as anchors), by
+    /// policy name.
+    pub fulcio_roots: BTreeMap<String, Vec<Cert>>,
     /// Signature layers tried per image at most (default 100).
     pub max_signatures: usize,
 }
@@ -89,15 +120,16 @@ impl CosignVerifier {
     }
 
     /// The verdict for `repo` at `subjects` (the resolved manifest first).
-    /// `reference` is the image as reported in messages. `now` is unused:
-    /// key-signed signatures without a transparency log have no time.
+    /// `reference` is the image as reported in messages. `now` is the time
+    /// certificates are checked at when a policy does without the
+    /// transparency log.
     pub async fn verify(
         &self,
         source: &dyn ArtifactSource,
         repo: &Repository,
         reference: &str,
         subjects: &[Subject],
-        _now: OffsetDateTime,
+        now: OffsetDateTime,
     ) -> CosignReport {
         let Some(policy) = self.applicable(repo) else {
             return CosignReport::NotCovered {
@@ -112,23 +144,9 @@ impl CosignVerifier {
             reason,
             unreachable,
         };
-        if let Some(missing) = unsupported(policy) {
-            return deny(
-                format!(
-                    "Cosign trust policy {name:?} requires {missing}, which this build cannot verify yet: \
-                     it verifies key-signed signatures without a transparency log only (tlog_verify = false, no keyless, no trusted_root)"
-                ),
-                false,
-            );
-        }
-        let keys = match self.keys.get(&name) {
-            Some(k) if !k.is_empty() => k.as_slice(),
-            _ => {
-                return deny(
-                    format!("Cosign trust policy {name:?} has no usable public key"),
-                    false,
-                );
-            }
+        let trust = match self.trust_for(policy) {
+            Ok(t) => t,
+            Err(why) => return deny(why, false),
         };
         let mut tried = 0usize;
         let mut failures: Vec<String> = Vec::new();
@@ -179,7 +197,14 @@ impl CosignVerifier {
                 }
                 tried += 1;
                 match self
-                    .check_layer(source, repo, (index, layer), &subject.descriptor, keys)
+                    .check_layer(
+                        source,
+                        repo,
+                        (index, layer),
+                        &subject.descriptor,
+                        &trust,
+                        now,
+                    )
                     .await
                 {
                     Layer::Verified { signer } => {
@@ -218,15 +243,76 @@ impl CosignVerifier {
         )
     }
 
-    /// One signature layer: annotation, payload, signature by one of `keys`,
-    /// then the payload's digest against `subject`.
+    /// The trust material `policy` verifies with, or why it cannot verify
+    /// anything (fail closed: a setting this build does not verify denies).
+    fn trust_for<'a>(&'a self, policy: &'a CosignPolicy) -> Result<Trust<'a>, String> {
+        let name = &policy.name;
+        if policy.trusted_root.is_some() {
+            return Err(format!(
+                "Cosign trust policy {name:?} requires a Sigstore trusted root, which this build cannot verify yet"
+            ));
+        }
+        if policy
+            .keyless
+            .as_ref()
+            .is_some_and(|k| k.ctlog_keys.is_some())
+        {
+            return Err(format!(
+                "Cosign trust policy {name:?} requires SCT verification (keyless.ctlog_keys), which this build cannot verify yet"
+            ));
+        }
+        let keys = self.keys.get(name).map(Vec::as_slice).unwrap_or_default();
+        let keyless = match &policy.keyless {
+            None => None,
+            Some(k) => {
+                let identity = IdentityPolicy::new(k)
+                    .map_err(|e| format!("Cosign trust policy {name:?}: {e}"))?;
+                let roots = match self.fulcio_roots.get(name) {
+                    Some(r) if !r.is_empty() => r.as_slice(),
+                    _ => {
+                        return Err(format!(
+                            "Cosign trust policy {name:?} has no Fulcio root certificate for keyless verification"
+                        ));
+                    }
+                };
+                Some(KeylessTrust { identity, roots })
+            }
+        };
+        if keys.is_empty() && keyless.is_none() {
+            return Err(format!(
+                "Cosign trust policy {name:?} has no usable public key"
+            ));
+        }
+        let rekor = if policy.tlog_verify {
+            match self.rekor_keys.get(name) {
+                Some(r) if !r.is_empty() => Some(r.as_slice()),
+                _ => {
+                    return Err(format!(
+                        "Cosign trust policy {name:?} has tlog_verify = true and no usable Rekor public key"
+                    ));
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Trust {
+            keys,
+            rekor,
+            keyless,
+        })
+    }
+
+    /// One signature layer: who signed it, when (the transparency log),
+    /// the certificate at that time, then the payload's digest against
+    /// `subject`.
     async fn check_layer(
         &self,
         source: &dyn ArtifactSource,
         repo: &Repository,
         (index, layer): (usize, &Descriptor),
         subject: &Descriptor,
-        keys: &[CosignKey],
+        trust: &Trust<'_>,
+        now: OffsetDateTime,
     ) -> Layer {
         // layers of one payload share a digest: the position tells them apart
         let which = format!("signature layer {} ({})", index + 1, layer.digest);
@@ -256,53 +342,178 @@ impl CosignVerifier {
                 );
             }
         };
-        let mut errors = Vec::new();
-        let Some(signer) = keys.iter().find(|k| {
-            verify_signature(k, &payload, &signature)
-                .map_err(|e| errors.push(e))
-                .is_ok()
-        }) else {
-            return Layer::Failed(match errors.as_slice() {
-                [one] => format!("{which}: {one}"),
-                _ => format!(
-                    "{which}: signature does not verify with any of the {} keys of the policy ({})",
-                    keys.len(),
-                    keys.iter()
-                        .map(|k| k.source.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
+
+        // 1. who signed
+        let signer = match signer_of(layer, &payload, &signature, trust) {
+            Ok(s) => s,
+            Err(why) => return Layer::Failed(format!("{which}: {why}")),
         };
+        let (signed_by, by) = match &signer {
+            Signer::Key(k) => (SignedBy::Key(&k.key), format!(" (signed by {})", k.source)),
+            Signer::Certificate { leaf, .. } => (SignedBy::Certificate(leaf), String::new()),
+        };
+
+        // 2. when: the transparency log
+        let entry: Option<VerifiedSet> = match trust.rekor {
+            None => None,
+            Some(rekor_keys) => {
+                let Some(bundle) = layer.annotations.get(BUNDLE_ANNOTATION) else {
+                    return Layer::Failed(format!(
+                        "{which}{by}: no transparency-log entry (bundle annotation) and tlog_verify is true"
+                    ));
+                };
+                match verify_bundle(bundle, rekor_keys, &signature, signed_by, &payload) {
+                    Ok(v) => Some(v),
+                    Err(e) => return Layer::Failed(format!("{which}{by}: {e}")),
+                }
+            }
+        };
+
+        // 3. the certificate at that time
+        let mut signer_name = match (&signer, &trust.keyless) {
+            (Signer::Key(k), _) => k.source.clone(),
+            (
+                Signer::Certificate {
+                    leaf,
+                    intermediates,
+                },
+                Some(keyless),
+            ) => {
+                let at = entry.as_ref().map_or(now, |e| e.integrated_time);
+                match verify_certificate(leaf, intermediates, keyless.roots, at, &keyless.identity)
+                {
+                    Ok(v) => v.describe(),
+                    Err(e) => return Layer::Failed(format!("{which}: {e}")),
+                }
+            }
+            (Signer::Certificate { .. }, None) => {
+                return Layer::Failed(format!("{which}: no keyless settings for a certificate"));
+            }
+        };
+        if let Some(e) = &entry {
+            signer_name.push_str(&format!(
+                ", Rekor log entry {} integrated at {}",
+                e.log_index,
+                e.integrated_time.format(&Rfc3339).unwrap_or_default()
+            ));
+        }
+
+        // 4. what: the payload names the subject
         let parsed = match payload::parse(&payload) {
             Ok(p) => p,
             Err(e) => {
-                return Layer::Failed(format!("{which} (signed by {}): {e}", signer.source));
+                return Layer::Failed(format!("{which} (signed by {signer_name}): {e}"));
             }
         };
         if parsed.manifest_digest != subject.digest {
             return Layer::Failed(format!(
-                "{which} (signed by {}): payload names digest {}, not the image's {} (a signature copied from another image)",
-                signer.source, parsed.manifest_digest, subject.digest
+                "{which} (signed by {signer_name}): payload names digest {}, not the image's {} (a signature copied from another image)",
+                parsed.manifest_digest, subject.digest
             ));
         }
         Layer::Verified {
-            signer: signer.source.clone(),
+            signer: signer_name,
         }
     }
 }
 
-/// What a policy asks for that milestone (a) does not verify.
-fn unsupported(policy: &CosignPolicy) -> Option<&'static str> {
-    if policy.keyless.is_some() {
-        Some("keyless (Fulcio) verification")
-    } else if policy.trusted_root.is_some() {
-        Some("a Sigstore trusted root")
-    } else if policy.tlog_verify {
-        Some("a transparency-log entry (tlog_verify = true)")
-    } else {
-        None
+/// What one policy verifies with.
+struct Trust<'a> {
+    keys: &'a [CosignKey],
+    /// The Rekor keys when the policy requires the transparency log.
+    rekor: Option<&'a [RekorKey]>,
+    keyless: Option<KeylessTrust<'a>>,
+}
+
+struct KeylessTrust<'a> {
+    identity: IdentityPolicy,
+    roots: &'a [Cert],
+}
+
+/// Who made a layer's signature, before any check of time or identity.
+enum Signer<'a> {
+    Key(&'a CosignKey),
+    Certificate {
+        leaf: Cert,
+        intermediates: Vec<Cert>,
+    },
+}
+
+/// The key of `trust` that verifies `signature` over `payload`, else (for
+/// a keyless policy) the layer's certificate whose key does.
+fn signer_of<'a>(
+    layer: &Descriptor,
+    payload: &[u8],
+    signature: &[u8],
+    trust: &Trust<'a>,
+) -> Result<Signer<'a>, String> {
+    let mut errors = Vec::new();
+    if let Some(k) = trust.keys.iter().find(|k| {
+        verify_signature(k, payload, signature)
+            .map_err(|e| errors.push(e))
+            .is_ok()
+    }) {
+        return Ok(Signer::Key(k));
     }
+    let key_failure = match (errors.as_slice(), trust.keys.len()) {
+        (_, 0) => None,
+        ([one], _) => Some(one.clone()),
+        (_, n) => Some(format!(
+            "signature does not verify with any of the {n} keys of the policy ({})",
+            trust
+                .keys
+                .iter()
+                .map(|k| k.source.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    };
+    let certificate = layer.annotations.get(CERTIFICATE_ANNOTATION);
+    match (&trust.keyless, certificate, key_failure) {
+        (None, _, failure) => Err(failure.unwrap_or_default()),
+        (Some(_), None, None) => Err(format!(
+            "no {CERTIFICATE_ANNOTATION} annotation: a keyless policy verifies signatures made with a certificate"
+        )),
+        (Some(_), None, Some(failure)) => Err(format!(
+            "{failure}, and there is no {CERTIFICATE_ANNOTATION} annotation for keyless verification"
+        )),
+        (Some(_), Some(pem), failure) => {
+            let prefix = failure
+                .map(|f| format!("{f}; keyless: "))
+                .unwrap_or_default();
+            certificate_signer(layer, pem, payload, signature).map_err(|e| format!("{prefix}{e}"))
+        }
+    }
+}
+
+/// The layer's certificate (and chain intermediates), if its key verifies
+/// the signature.
+fn certificate_signer<'a>(
+    layer: &Descriptor,
+    pem: &str,
+    payload: &[u8],
+    signature: &[u8],
+) -> Result<Signer<'a>, String> {
+    let leaf = leaf_from_annotation(pem)?;
+    let intermediates = match layer.annotations.get(CHAIN_ANNOTATION) {
+        Some(chain) => intermediates_from_annotation(chain)?,
+        None => Vec::new(),
+    };
+    let key = CosignKey::new(
+        leaf.public_key().clone(),
+        KeyHash::Sha256,
+        "of the signing certificate",
+    )
+    .map_err(|e| format!("the {CERTIFICATE_ANNOTATION} certificate's key is not usable: {e}"))?;
+    verify_signature(&key, payload, signature).map_err(|_| {
+        format!(
+            "signature does not verify with the public key of the {CERTIFICATE_ANNOTATION} certificate"
+        )
+    })?;
+    Ok(Signer::Certificate {
+        leaf,
+        intermediates,
+    })
 }
 
 /// ": <first failure> (and N more signature(s) failed)", or "".
@@ -316,7 +527,7 @@ fn summary(failures: &[String]) -> String {
 
 /// Go's `base64.StdEncoding.DecodeString` (cosign's): padding required,
 /// `\r` and `\n` skipped, trailing bits ignored.
-fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
     const GO_STD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         base64::engine::GeneralPurposeConfig::new()

@@ -147,6 +147,17 @@ pub fn parse(bytes: &[u8]) -> Result<SimpleSigning, PayloadError> {
     })
 }
 
+/// `bytes` as one JSON value, refusing an object with a key twice (at any
+/// depth) and anything after the value; the error is a phrase.
+pub(crate) fn strict_json(bytes: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice::<Strict>(bytes)
+        .map(|s| s.0)
+        .map_err(|e| match DuplicateKey::find(&e) {
+            Some(key) => format!("has the key {key} twice"),
+            None => format!("is not valid JSON: {e}"),
+        })
+}
+
 fn take(map: &mut Map<String, Value>, key: &str) -> Value {
     map.remove(key).unwrap_or(Value::Null)
 }

@@ -8,7 +8,7 @@ mod public;
 
 pub use file::FileProvider;
 pub use inline::InlineProvider;
-pub use public::parse_public_keys;
+pub use public::{parse_public_keys, parse_public_keys_with_der};
 
 use std::fmt;
 

@@ -8,6 +8,15 @@ use crate::x509::PublicKey;
 
 /// Parses every PEM block of `bytes` as a public key; at least one is needed.
 pub fn parse_public_keys(bytes: &[u8]) -> Result<Vec<PublicKey>, String> {
+    Ok(parse_public_keys_with_der(bytes)?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect())
+}
+
+/// [`parse_public_keys`], each key with its SubjectPublicKeyInfo DER (a
+/// Rekor log's ID is the SHA-256 of it).
+pub fn parse_public_keys_with_der(bytes: &[u8]) -> Result<Vec<(PublicKey, Vec<u8>)>, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "not PEM text".to_string())?;
     let mut out = Vec::new();
     let mut rest = text;
@@ -37,7 +46,7 @@ pub fn parse_public_keys(bytes: &[u8]) -> Result<Vec<PublicKey>, String> {
         if let PublicKey::Other(what) = &key {
             return Err(format!("unsupported public key type {what}"));
         }
-        out.push(key);
+        out.push((key, der));
         rest = &after[end + marker.len()..];
     }
     if out.is_empty() {
