@@ -84,6 +84,12 @@ impl Generation {
                     field("cert", der);
                 }
             }
+            // Bundle checks: the trusted root (logs, CAs, CT logs, TSAs with
+            // their windows), the keys and the thresholds, in their parsed form.
+            for (policy, check) in &c.bundles {
+                field("cosign.bundles", policy.as_bytes());
+                field("bundle-check", format!("{check:?}").as_bytes());
+            }
         }
         Generation(h.finalize().into())
     }

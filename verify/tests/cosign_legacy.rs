@@ -61,6 +61,7 @@ fn verifier_with(policy: CosignPolicy, keys: Vec<CosignKey>) -> CosignVerifier {
         keys: BTreeMap::from([(name, keys)]),
         rekor_keys: BTreeMap::new(),
         fulcio_roots: BTreeMap::new(),
+        bundles: BTreeMap::new(),
         max_signatures: 100,
     }
 }
@@ -330,11 +331,10 @@ async fn key_signature_with_a_bundle_verifies_without_the_tlog() {
     );
     let mut root = policy("default", "*");
     root.trusted_root = Some("trusted_root.json".into());
+    // The trusted root's material is loaded into the verifier's maps by the
+    // configuration; without the log, key signatures need nothing of it.
     let r = run(&verifier_with(root, keys), &client, &repo, &[s]).await;
-    assert_denied(
-        &r,
-        &["requires a Sigstore trusted root, which this build cannot verify yet"],
-    );
+    assert!(matches!(r, CosignReport::Verified { .. }), "{r:?}");
 }
 
 /// sigstore-rs key-only: valid with key-only.pub, invalid with wrong-key.pub.

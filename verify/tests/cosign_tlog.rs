@@ -122,6 +122,7 @@ fn verifier(
         keys: BTreeMap::from([(name.clone(), keys)]),
         rekor_keys: BTreeMap::from([(name.clone(), rekor)]),
         fulcio_roots: BTreeMap::from([(name, roots)]),
+        bundles: BTreeMap::new(),
         max_signatures: 100,
     }
 }

@@ -2,6 +2,7 @@
 //! configuration names is read and checked here, before anything binds.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use pullgate_policy::TrustPolicyDocument;
@@ -9,7 +10,10 @@ use pullgate_policy::cosign::CosignPolicies;
 use pullgate_registry::{
     ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
 };
-use pullgate_verify::cosign::{CosignKey, CosignVerifier, DEFAULT_MAX_SIGNATURES, RekorKey};
+use pullgate_verify::cosign::{
+    BundleCheck, BundleKey, BundlePolicy, BundleTrust, CosignKey, CosignVerifier,
+    DEFAULT_MAX_SIGNATURES, IdentityPolicy, RekorKey, TrustedRoot,
+};
 use pullgate_verify::keys::{
     ContentType, FileProvider, InlineProvider, ItemContent, KeyProvider, parse_public_keys,
 };
@@ -153,8 +157,10 @@ fn build_cosign(
     let mut keys = BTreeMap::new();
     let mut rekor_keys = BTreeMap::new();
     let mut fulcio_roots = BTreeMap::new();
+    let mut bundles = BTreeMap::new();
     for c in &config.cosign {
         let mut list = Vec::new();
+        let mut bundle_keys = Vec::new();
         for (i, k) in c.policy.keys.iter().enumerate() {
             let at = format!("{}.keys[{i}]", c.path);
             if k.version.is_some() {
@@ -191,6 +197,9 @@ fn build_cosign(
                         Ok(v) => list.extend(v),
                         Err(e) => errors.add(&at, format!("{}: {e}", item.source)),
                     }
+                    if let Ok(v) = BundleKey::from_pem(bytes, k.hash, &source) {
+                        bundle_keys.extend(v);
+                    }
                 }
             }
             if let (Some(name), false) = (&k.name, matched) {
@@ -216,14 +225,120 @@ fn build_cosign(
             let loaded = load_certificates(providers.get(name), name, &at, errors);
             fulcio_roots.insert(c.policy.name.clone(), loaded);
         }
+        // A Sigstore trusted root: its Rekor v1 keys and Fulcio CAs serve the
+        // legacy path too (beside any providers), and it is the bundles' root.
+        let root = match &c.policy.trusted_root {
+            Some(path) => {
+                let at = format!("{}.trusted_root", c.path);
+                let Some(root) = load_trusted_root(Path::new(path), &at, errors) else {
+                    continue;
+                };
+                let name = &c.policy.name;
+                let derived_rekor: Vec<RekorKey> = root
+                    .tlogs
+                    .iter()
+                    .filter_map(|t| {
+                        RekorKey::new(
+                            t.key.clone(),
+                            &t.spki_der,
+                            &format!("trusted root log {}", t.base_url),
+                        )
+                        .ok()
+                    })
+                    .collect();
+                rekor_keys
+                    .entry(name.clone())
+                    .or_insert_with(Vec::new)
+                    .extend(derived_rekor);
+                let derived_roots = root
+                    .certificate_authorities
+                    .iter()
+                    .flat_map(|ca| ca.chain.iter().cloned());
+                fulcio_roots
+                    .entry(name.clone())
+                    .or_insert_with(Vec::new)
+                    .extend(derived_roots);
+                root
+            }
+            None => TrustedRoot::from_legacy(
+                rekor_keys
+                    .get(&c.policy.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+                fulcio_roots
+                    .get(&c.policy.name)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            ),
+        };
+        let mut policy = match &c.policy.keyless {
+            Some(k) => match IdentityPolicy::new(k) {
+                Ok(identity) => BundlePolicy::keyless(identity),
+                Err(e) => {
+                    errors.add(&format!("{}.keyless", c.path), e);
+                    continue;
+                }
+            },
+            None => BundlePolicy::keys(),
+        };
+        if !c.policy.tlog_verify {
+            policy.tlog_threshold = 0;
+            policy.timestamp_threshold = 0;
+        }
+        if root.ctlogs.is_empty() {
+            // SCTs are checked where the trusted root names CT logs.
+            policy.sct_threshold = 0;
+        }
+        bundles.insert(
+            c.policy.name.clone(),
+            BundleCheck {
+                trust: BundleTrust {
+                    root,
+                    keys: bundle_keys,
+                },
+                policy,
+            },
+        );
     }
     Some(CosignVerifier {
         policies,
         keys,
         rekor_keys,
         fulcio_roots,
+        bundles,
         max_signatures: DEFAULT_MAX_SIGNATURES,
     })
+}
+
+/// The largest trusted root document read.
+const MAX_TRUSTED_ROOT_BYTES: u64 = 4 << 20;
+
+fn load_trusted_root(path: &Path, at: &str, errors: &mut Errors<'_>) -> Option<TrustedRoot> {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Err(e) => {
+            errors.add(at, format!("{shown}: {e}"));
+            return None;
+        }
+        Ok(m) if m.len() > MAX_TRUSTED_ROOT_BYTES => {
+            errors.add(
+                at,
+                format!("{shown}: larger than {MAX_TRUSTED_ROOT_BYTES} bytes"),
+            );
+            return None;
+        }
+        Ok(_) => {}
+    }
+    let parsed = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| TrustedRoot::parse(&b));
+    match parsed {
+        Ok(root) => Some(root),
+        Err(e) => {
+            errors.add(at, format!("{shown}: {e}"));
+            None
+        }
+    }
 }
 
 /// Every public key of a `key` provider as a Rekor key (ECDSA only, as

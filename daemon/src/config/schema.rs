@@ -429,19 +429,12 @@ fn read_cosign(r: &mut Reader, mut t: Tbl<'_>) -> Vec<CosignPolicyConfig> {
             keyless
         });
         let trusted_root = r.path(&mut p, "trusted_root");
-        // Keys, keyless certificates and Rekor SETs are verified; trusted
-        // roots and SCTs are not yet.
-        let later = "is not available in this build yet (use rekor_keys and keyless.fulcio_roots)";
-        if trusted_root.is_some() {
-            r.error(
-                &p.key("trusted_root"),
-                format!("a Sigstore trusted root {later}"),
-            );
-        }
+        // SCTs are checked against a trusted root's CT logs (bundles); CT
+        // log keys from a provider are not.
         if keyless.as_ref().is_some_and(|k| k.ctlog_keys.is_some()) {
             r.error(
                 &format!("{}.ctlog_keys", p.key("keyless")),
-                "SCT verification is not available in this build yet (leave ctlog_keys out: SCTs are not checked, as in containers/image)",
+                "SCT verification with CT log keys from a key provider is not available in this build yet (leave ctlog_keys out; a trusted_root's CT logs are used for Sigstore bundles)",
             );
         }
         r.finish(p);

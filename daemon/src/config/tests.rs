@@ -249,11 +249,7 @@ fn features_of_later_issues_are_refused_honestly() {
     ));
     has(
         &later,
-        "cosign.trust_policy[0].trusted_root: a Sigstore trusted root is not available in this build yet",
-    );
-    has(
-        &later,
-        "cosign.trust_policy[0].keyless.ctlog_keys: SCT verification is not available in this build yet",
+        "cosign.trust_policy[0].keyless.ctlog_keys: SCT verification with CT log keys from a key provider is not available in this build yet",
     );
     has(
         &list,
@@ -471,4 +467,45 @@ keyless = {{ identity = "mitr@redhat.com", issuer = "https://github.com/login/oa
         &list,
         "cosign.trust_policy[1].keyless.identity_regexp: \"([\" is not a valid regular expression",
     );
+}
+
+/// A Sigstore trusted root (the public-good instance's) gives a policy its
+/// bundle root, and its Rekor v1 key and Fulcio CAs for legacy signatures;
+/// SCTs are required where it names CT logs. A broken one is reported.
+#[test]
+fn cosign_trusted_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = cosign_vectors().join("../trust/public-good-trusted_root.json");
+    let text = format!(
+        r#"state_dir = {state:?}
+[[cosign.trust_policy]]
+name = "ci"
+scopes = ["*"]
+trusted_root = {root:?}
+keyless = {{ identity_regexp = "^https://github\\.com/org/", issuer = "https://token.actions.githubusercontent.com" }}
+"#,
+        state = dir.path().join("state"),
+    );
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, &text).unwrap();
+    let cfg = load(&path).unwrap();
+    let built = build(&cfg, Arc::new(SystemClock)).unwrap_or_else(|e| panic!("{e:?}"));
+    let cosign = built.engine.config().cosign.as_ref().unwrap();
+    let check = &cosign.bundles["ci"];
+    assert!(!check.trust.root.ctlogs.is_empty());
+    assert_eq!(check.policy.sct_threshold, 1);
+    assert_eq!(check.policy.tlog_threshold, 1);
+    assert!(
+        cosign.rekor_keys["ci"]
+            .iter()
+            .any(|k| k.log_id == "c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d"),
+        "the Rekor v1 key serves legacy SETs"
+    );
+    assert!(cosign.fulcio_roots["ci"].len() >= 2);
+
+    std::fs::write(dir.path().join("broken.json"), "{\"mediaType\": 1}").unwrap();
+    std::fs::write(&path, text.replace(&format!("{root:?}"), "\"broken.json\"")).unwrap();
+    let list = build_errors(&path);
+    has(&list, "cosign.trust_policy[0].trusted_root: ");
+    has(&list, "broken.json");
 }

@@ -231,6 +231,14 @@ pub fn verify(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
     curve.verify_with(DOM2_PH, public, &Sha512::digest(message), signature)
 }
 
+/// [`verify`] for a message known only by its SHA-512 digest.
+pub fn verify_prehashed(public: &[u8], sha512: &[u8], signature: &[u8]) -> bool {
+    let Some(curve) = CURVE.as_ref() else {
+        return false;
+    };
+    sha512.len() == 64 && curve.verify_with(DOM2_PH, public, sha512, signature)
+}
+
 /// True when `public` is the encoding of a point of edwards25519.
 pub fn valid_public_key(public: &[u8]) -> bool {
     match (CURVE.as_ref(), <[u8; 32]>::try_from(public)) {

@@ -228,7 +228,7 @@ impl IdentityPolicy {
     }
 
     /// The first SAN the policy accepts (for reports).
-    fn matched<'a>(&self, id: &'a CertIdentity) -> Option<&'a str> {
+    pub(crate) fn matched<'a>(&self, id: &'a CertIdentity) -> Option<&'a str> {
         id.sans
             .iter()
             .find(|s| self.identity.as_ref().is_none_or(|m| m.matches(s)))

@@ -29,22 +29,48 @@
 //!    and OIDC issuer ([`keyless`]).
 //! 4. What: the payload parses strictly and names the subject's digest.
 //!
-//! Not yet verified, and refused (fail closed) rather than ignored:
-//! Sigstore trusted roots (`trusted_root`) and SCTs (`keyless.ctlog_keys`).
-//! RFC 3161 timestamps (`dev.sigstore.cosign/rfc3161timestamp`) are not
-//! used: policies cannot name timestamp authorities yet.
+//! A policy's `trusted_root` gives this path its Rekor v1 keys and Fulcio
+//! CAs (their validity windows are not applied here; they are for
+//! bundles). Not verified on this path, and refused (fail closed) rather
+//! than ignored: SCTs from CT log keys (`keyless.ctlog_keys`). RFC 3161 timestamps
+//! (`dev.sigstore.cosign/rfc3161timestamp`) are not used: policies cannot
+//! name timestamp authorities yet.
+//!
+//! Sigstore bundles (v0.1–v0.3, what cosign 3 attaches as OCI referrers)
+//! are verified offline by [`verifier`] against a [`TrustedRoot`]
+//! ([`trusted_root`]): [`bundle`] parses them, [`dsse`] reads envelopes and
+//! in-toto statements, [`tlog`] checks Rekor v1 and v2 entries ([`merkle`]
+//! inclusion proofs, [`checkpoint`] signed notes, SETs), [`rfc3161`]
+//! timestamps, [`sct`] embedded SCTs. [`verify_image_bundle`] is the image
+//! check; discovering bundles and choosing them per policy is the caller's.
 
+pub mod bundle;
+pub mod checkpoint;
+pub mod dsse;
 pub mod ed25519ph;
 pub mod jcs;
+pub(crate) mod json;
 pub mod key;
 pub mod keyless;
+pub mod merkle;
 pub mod payload;
 pub mod rekor;
+pub mod rfc3161;
+pub(crate) mod schemes;
+pub mod sct;
+pub mod tlog;
+pub mod trusted_root;
+pub mod verifier;
 
 pub use key::{CosignKey, verify_signature};
 pub use keyless::{CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, IdentityPolicy};
 pub use payload::{MAX_PAYLOAD_BYTES, PayloadError, SimpleSigning};
 pub use rekor::{BUNDLE_ANNOTATION, RekorKey};
+pub use trusted_root::TrustedRoot;
+pub use verifier::{
+    Artifact, BundleKey, BundlePolicy, BundleTrust, VerifiedBundle, VerifiedSigner,
+    verify_image_bundle,
+};
 
 use std::collections::BTreeMap;
 
@@ -78,9 +104,26 @@ pub struct CosignVerifier {
     /// provider: roots, and any intermediates configured as anchors), by
     /// policy name.
     pub fulcio_roots: BTreeMap<String, Vec<Cert>>,
-    /// Signature layers tried per image at most (default 100).
+    /// Each policy's Sigstore bundle check (cosign 3's referrers), by
+    /// policy name; a policy without one does not read bundles.
+    pub bundles: BTreeMap<String, BundleCheck>,
+    /// Signature layers and bundles tried per image at most (default 100).
     pub max_signatures: usize,
 }
+
+/// What a policy verifies Sigstore bundles with: its trusted root (the
+/// `trusted_root` document, or the one its `rekor_keys` and
+/// `keyless.fulcio_roots` make), its keys, and how much evidence it needs.
+#[derive(Debug, Clone)]
+pub struct BundleCheck {
+    pub trust: BundleTrust,
+    pub policy: BundlePolicy,
+}
+
+/// The largest bundle layer fetched from a registry.
+pub const MAX_IMAGE_BUNDLE_BYTES: u64 = 1 << 20;
+/// The largest bundle referrer manifest fetched.
+const MAX_BUNDLE_MANIFEST_BYTES: u64 = 64 << 10;
 
 /// The Cosign verifier's answer for one image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,15 +187,18 @@ impl CosignVerifier {
             reason,
             unreachable,
         };
-        let trust = match self.trust_for(policy) {
-            Ok(t) => t,
+        // What the legacy path lacks does not stop the bundle path (a trusted
+        // root with only Rekor v2 logs has no SET keys, say).
+        let (trust, legacy_unusable) = match self.trust_for(policy) {
+            Ok(t) => (Some(t), None),
+            Err(why) if self.bundles.contains_key(&name) => (None, Some(why)),
             Err(why) => return deny(why, false),
         };
         let mut tried = 0usize;
         let mut failures: Vec<String> = Vec::new();
         let mut absent: Vec<String> = Vec::new();
         let mut not_signatures: Vec<String> = Vec::new();
-        for subject in subjects {
+        for subject in subjects.iter().filter(|_| trust.is_some()) {
             let digest = &subject.descriptor.digest;
             let tag = digest.cosign_signature_tag();
             let manifest = match source.cosign_signature_manifest(repo, digest).await {
@@ -196,13 +242,14 @@ impl CosignVerifier {
                     );
                 }
                 tried += 1;
+                let Some(trust) = &trust else { break };
                 match self
                     .check_layer(
                         source,
                         repo,
                         (index, layer),
                         &subject.descriptor,
-                        &trust,
+                        trust,
                         now,
                     )
                     .await
@@ -220,12 +267,40 @@ impl CosignVerifier {
                 }
             }
         }
+        match self
+            .check_bundles(
+                source,
+                repo,
+                reference,
+                subjects,
+                &name,
+                now,
+                &mut tried,
+                &mut failures,
+            )
+            .await
+        {
+            Ok(Some((signature, signer))) => {
+                return CosignReport::Verified {
+                    policy: name,
+                    signature,
+                    signer,
+                    warnings: Vec::new(),
+                };
+            }
+            Ok(None) => {}
+            Err((why, unreachable)) => return deny(why, unreachable),
+        }
         if tried == 0 {
             let mut why = Vec::new();
+            why.extend(legacy_unusable);
             if !absent.is_empty() {
                 why.push(format!("no {} tag", absent.join(" or ")));
             }
             why.extend(not_signatures);
+            if self.bundles.contains_key(&name) {
+                why.push("no Sigstore bundle among its referrers".to_string());
+            }
             return deny(
                 format!(
                     "no Cosign signature found for {reference} ({})",
@@ -234,24 +309,122 @@ impl CosignVerifier {
                 false,
             );
         }
+        let legacy = legacy_unusable
+            .map(|why| format!("; legacy .sig signatures were not read: {why}"))
+            .unwrap_or_default();
         deny(
             format!(
-                "Cosign signature verification failed for all the signatures of {reference}: {}",
+                "Cosign signature verification failed for all the signatures of {reference}: {}{legacy}",
                 summary(&failures).trim_start_matches(": ")
             ),
             false,
         )
     }
 
+    /// Sigstore bundles attached to the subjects as OCI referrers (or
+    /// through the `sha256-<hex>` tag index, which the registry client
+    /// reads where the registry has no referrers API): the first that
+    /// verifies for the subject's digest wins. `Err` denies at once (the
+    /// registry failed; `true`: unreachable).
+    #[allow(clippy::too_many_arguments)]
+    async fn check_bundles(
+        &self,
+        source: &dyn ArtifactSource,
+        repo: &Repository,
+        reference: &str,
+        subjects: &[Subject],
+        policy: &str,
+        now: OffsetDateTime,
+        tried: &mut usize,
+        failures: &mut Vec<String>,
+    ) -> Result<Option<(Digest, String)>, (String, bool)> {
+        let Some(check) = self.bundles.get(policy) else {
+            return Ok(None);
+        };
+        for subject in subjects {
+            let digest = &subject.descriptor.digest;
+            let listed = source.referrers(repo, digest, None).await.map_err(|e| {
+                (
+                    format!(
+                        "could not list the referrers of {reference} for Sigstore bundles: {e}"
+                    ),
+                    e.is_unreachable(),
+                )
+            })?;
+            let bundles = listed.descriptors.iter().filter(|d| {
+                d.artifact_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(mt::SIGSTORE_BUNDLE_PREFIX))
+            });
+            for d in bundles {
+                if *tried >= self.max_signatures {
+                    return Err((
+                        format!(
+                            "Cosign signature evaluation stopped: the configured limit of {} signatures to verify per image was exceeded{}",
+                            self.max_signatures,
+                            summary(failures)
+                        ),
+                        false,
+                    ));
+                }
+                *tried += 1;
+                if d.size > MAX_BUNDLE_MANIFEST_BYTES {
+                    failures.push(format!(
+                        "bundle referrer {} is {} bytes, more than the {MAX_BUNDLE_MANIFEST_BYTES} allowed",
+                        d.digest, d.size
+                    ));
+                    continue;
+                }
+                let fetched = source.manifest_for(repo, d).await.map_err(|e| {
+                    (
+                        format!("could not read bundle referrer {}: {e}", d.digest),
+                        e.is_unreachable(),
+                    )
+                })?;
+                let pullgate_registry::Manifest::Image(manifest) = &fetched.parsed else {
+                    failures.push(format!(
+                        "bundle referrer {} is not an image manifest",
+                        d.digest
+                    ));
+                    continue;
+                };
+                let Some(layer) = manifest
+                    .layers
+                    .iter()
+                    .find(|l| l.media_type.starts_with(mt::SIGSTORE_BUNDLE_PREFIX))
+                else {
+                    failures.push(format!("bundle referrer {} has no bundle layer", d.digest));
+                    continue;
+                };
+                if layer.size > MAX_IMAGE_BUNDLE_BYTES {
+                    failures.push(format!(
+                        "bundle {} is {} bytes, more than the {MAX_IMAGE_BUNDLE_BYTES} allowed",
+                        layer.digest, layer.size
+                    ));
+                    continue;
+                }
+                let bytes = source
+                    .blob(repo, layer, MAX_IMAGE_BUNDLE_BYTES)
+                    .await
+                    .map_err(|e| {
+                        (
+                            format!("could not read bundle {}: {e}", layer.digest),
+                            e.is_unreachable(),
+                        )
+                    })?;
+                match verify_image_bundle(&bytes, digest, &check.trust, &check.policy, now) {
+                    Ok(v) => return Ok(Some((fetched.digest.clone(), v.describe()))),
+                    Err(e) => failures.push(format!("bundle in {}: {e}", fetched.digest)),
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// The trust material `policy` verifies with, or why it cannot verify
     /// anything (fail closed: a setting this build does not verify denies).
     fn trust_for<'a>(&'a self, policy: &'a CosignPolicy) -> Result<Trust<'a>, String> {
         let name = &policy.name;
-        if policy.trusted_root.is_some() {
-            return Err(format!(
-                "Cosign trust policy {name:?} requires a Sigstore trusted root, which this build cannot verify yet"
-            ));
-        }
         if policy
             .keyless
             .as_ref()

@@ -376,13 +376,13 @@ impl RekorBody {
 }
 
 /// `spec.signature.publicKey.content`, parsed.
-enum LoggedKey {
+pub(crate) enum LoggedKey {
     Key(PublicKey),
     Certificate(Cert),
 }
 
 impl LoggedKey {
-    fn parse(pem: &[u8]) -> Result<LoggedKey, String> {
+    pub(crate) fn parse(pem: &[u8]) -> Result<LoggedKey, String> {
         let (label, der) = single_pem(pem)?;
         match label.as_str() {
             "CERTIFICATE" => Cert::from_der(&der)
@@ -399,7 +399,7 @@ impl LoggedKey {
         }
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             LoggedKey::Key(_) => "another public key".into(),
             LoggedKey::Certificate(c) => format!("the certificate {:?}", c.subject()),

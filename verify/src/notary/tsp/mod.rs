@@ -156,6 +156,40 @@ pub fn parse(ber_bytes: &[u8]) -> R<SignedToken> {
     })
 }
 
+/// An RFC 3161 `TimeStampResp` (what Sigstore bundles carry): its status
+/// must be granted (0) or granted with modifications (1), and its token is
+/// read by [`parse`].
+pub fn parse_response(bytes: &[u8]) -> R<SignedToken> {
+    let der = ber::to_der(bytes).map_err(|e| {
+        format!("invalid timestamp response: failed to convert from BER to DER: {e}")
+    })?;
+    let resp = one(&der).map_err(|e| format!("invalid timestamp response: {e}"))?;
+    expect(&resp, 0x30, "TimeStampResp").map_err(|e| format!("invalid timestamp response: {e}"))?;
+    let parts = items(&resp).map_err(|e| format!("invalid timestamp response: {e}"))?;
+    let status_info = parts
+        .first()
+        .ok_or("invalid timestamp response: it is empty")?;
+    expect(status_info, 0x30, "PKIStatusInfo")
+        .map_err(|e| format!("invalid timestamp response: {e}"))?;
+    let status = items(status_info)
+        .ok()
+        .and_then(|s| s.first().map(int))
+        .ok_or("invalid timestamp response: it has no status")?
+        .map_err(|e| format!("invalid timestamp response: {e}"))?;
+    if status != 0 && status != 1 {
+        return Err(format!(
+            "the timestamp response's status is {status}, not granted"
+        ));
+    }
+    let token = parts
+        .get(1)
+        .ok_or("the timestamp response holds no timestamp token")?;
+    if parts.len() > 2 {
+        return Err("invalid timestamp response: trailing fields".into());
+    }
+    parse(token.whole)
+}
+
 type SignedDataParts = (i64, ObjectIdentifier, Vec<u8>, Vec<u8>, Vec<SignerInfo>);
 
 fn signed_data(explicit: &Tlv<'_>) -> R<SignedDataParts> {
@@ -285,6 +319,11 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
 }
 
 impl SignedToken {
+    /// The certificates the token embeds.
+    pub fn certificates(&self) -> &[Cert] {
+        &self.certificates
+    }
+
     /// tspclient-go `Info`.
     pub fn info(&self) -> R<TstInfo> {
         tst_info(&self.content)
@@ -294,6 +333,23 @@ impl SignedToken {
     /// tspclient-go `SignedToken.Verify` with roots = the TSA trust store and
     /// the time = the token's generation time: the TSA chain, leaf first.
     pub fn verify(&self, roots: &[Cert], at: OffsetDateTime) -> R<Vec<Cert>> {
+        self.verify_with(roots, &[], at, false)
+    }
+
+    /// [`SignedToken::verify`] with `extra` certificates that the token
+    /// does not embed (a Sigstore trusted root's TSA signing certificate and
+    /// intermediates): candidates for the signer and for path building.
+    /// With `by_signer_id`, a signer without the signing-certificate-v2
+    /// attribute is found by its SignerInfo's issuer and serial number (as
+    /// Sigstore's timestamp-authority verifier, on digitorus/pkcs7, finds
+    /// it); tspclient-go requires the attribute.
+    pub fn verify_with(
+        &self,
+        roots: &[Cert],
+        extra: &[Cert],
+        at: OffsetDateTime,
+        by_signer_id: bool,
+    ) -> R<Vec<Cert>> {
         let fail = |m: String| format!("failed to verify signed token: {m}");
         if self.signers.is_empty() {
             return Err(fail("signerInfo not found".into()));
@@ -302,15 +358,25 @@ impl SignedToken {
             return Err(fail("tsa root certificate pool cannot be nil".into()));
         }
         let mut last = String::new();
+        let pool: Vec<Cert> = self.certificates.iter().chain(extra).cloned().collect();
         for signer in &self.signers {
-            let cert = match self.signing_certificate(signer) {
+            let found = if by_signer_id && signer.attribute(SIGNING_CERTIFICATE_V2).is_err() {
+                pool.iter()
+                    .find(|c| c.raw_issuer() == signer.issuer && strip(c.serial()) == signer.serial)
+                    .ok_or_else(|| {
+                        "signing certificate not found in the timestamp token".to_string()
+                    })
+            } else {
+                self.signing_certificate(signer, &pool)
+            };
+            let cert = match found {
                 Ok(c) => c,
                 Err(e) => {
                     last = fail(e);
                     continue;
                 }
             };
-            let chain = match self.verify_signer(signer, cert, roots, at) {
+            let chain = match self.verify_signer(signer, cert, roots, &pool, at) {
                 Ok(c) => c,
                 Err(e) => {
                     last = fail(e);
@@ -338,7 +404,7 @@ impl SignedToken {
 
     /// tspclient-go `SigningCertificate`: the signer named by the
     /// signing-certificate-v2 attribute, checked against its hash.
-    fn signing_certificate(&self, signer: &SignerInfo) -> R<&Cert> {
+    fn signing_certificate<'a>(&self, signer: &SignerInfo, pool: &'a [Cert]) -> R<&'a Cert> {
         let ess = signer
             .attribute(SIGNING_CERTIFICATE_V2)
             .and_then(signing_certificate_v2)
@@ -353,8 +419,7 @@ impl SignedToken {
             Some((None, _)) => return Err("issuer name is missing in IssuerSerial".into()),
             None => (signer.issuer.as_slice(), signer.serial.as_slice()),
         };
-        let cert = self
-            .certificates
+        let cert = pool
             .iter()
             .find(|c| c.raw_issuer() == issuer && strip(c.serial()) == serial)
             .ok_or("signing certificate not found in the timestamp token")?;
@@ -377,6 +442,7 @@ impl SignedToken {
         signer: &SignerInfo,
         cert: &Cert,
         roots: &[Cert],
+        pool: &[Cert],
         at: OffsetDateTime,
     ) -> R<Vec<Cert>> {
         let cms = |m: String| format!("cms verification failure: {m}");
@@ -390,7 +456,7 @@ impl SignedToken {
             cert,
             &VerifyOptions {
                 roots,
-                intermediates: &self.certificates,
+                intermediates: pool,
                 time: at,
                 usage: Eku::TimeStamping,
             },
