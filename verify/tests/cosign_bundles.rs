@@ -1399,3 +1399,104 @@ async fn image_bundles_are_found_as_referrers_and_verified() {
         other => panic!("expected Denied, got {other:?}"),
     }
 }
+
+/// The same through a registry with the OCI referrers API (the in-process
+/// stand-in): the bundle is found by `GET /v2/<name>/referrers/<digest>`.
+#[tokio::test]
+async fn image_bundles_through_the_referrers_api() {
+    use std::collections::BTreeMap;
+
+    use pullgate_policy::cosign::{CosignPolicies, CosignPolicy, KeyRef, Scope};
+    use pullgate_registry::media_types as mt;
+    use pullgate_registry::{Descriptor, RegistryClient};
+    use pullgate_testsupport::{FakeOptions, FakeRegistry, TestImage};
+    use pullgate_verify::cosign::{BundleCheck, CosignReport, CosignVerifier};
+    use pullgate_verify::notary::Subject;
+
+    const BUNDLE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    let fake = FakeRegistry::start(FakeOptions::default()).await;
+    let client = RegistryClient::new(fake.client_config()).unwrap();
+    let s = signer();
+    let log = Log::new();
+    let img = TestImage::new("referrers api");
+    let repo = fake.repo("bundles/api");
+    img.push(&client, &repo, "v1").await;
+
+    let statement = sign_statement(img.digest().hex());
+    let key = BundleKey::from_pem(&s.pem, KeyHash::Sha256, "cosign.pub").unwrap();
+    let unsigned = key_bundle(&s, &statement, &key[0].hint(), Vec::new());
+    let signature = envelope_signature(&unsigned);
+    let body = rekor_v2_body(
+        &pae("application/vnd.in-toto+json", &statement),
+        &signature,
+        &s.spki,
+    );
+    let bundle = with_entries(&unsigned, vec![log.entry(&body, false)]);
+    fake.put_blob("bundles/api", b"{}");
+    fake.put_blob("bundles/api", &bundle);
+    let referrer = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": mt::OCI_MANIFEST,
+        "artifactType": BUNDLE,
+        "config": Descriptor::of(mt::OCI_EMPTY, b"{}"),
+        "layers": [Descriptor::of(BUNDLE, &bundle)],
+        "subject": img.descriptor(),
+    }))
+    .unwrap();
+    fake.put_manifest("bundles/api", None, mt::OCI_MANIFEST, &referrer);
+
+    let policy = CosignPolicy {
+        name: "api".into(),
+        scopes: vec![Scope::All],
+        keys: vec![KeyRef {
+            provider: "k".into(),
+            name: None,
+            version: None,
+            hash: KeyHash::Sha256,
+        }],
+        tlog_verify: true,
+        rekor_keys: None,
+        keyless: None,
+        trusted_root: Some("root.json".into()),
+    };
+    let verifier = CosignVerifier {
+        policies: CosignPolicies::new(vec![policy]).unwrap(),
+        keys: BTreeMap::new(),
+        rekor_keys: BTreeMap::new(),
+        fulcio_roots: BTreeMap::new(),
+        bundles: BTreeMap::from([(
+            "api".to_string(),
+            BundleCheck {
+                trust: BundleTrust {
+                    root: log.trusted_root(),
+                    keys: key,
+                },
+                policy: BundlePolicy::keys(),
+            },
+        )]),
+        max_signatures: 100,
+    };
+    let subject = Subject {
+        descriptor: img.descriptor(),
+    };
+    let reference = format!("{repo}@{}", img.digest());
+    let r = verifier
+        .verify(
+            &client,
+            &repo,
+            &reference,
+            &[subject],
+            OffsetDateTime::now_utc(),
+        )
+        .await;
+    assert!(
+        matches!(&r, CosignReport::Verified { signature, .. } if *signature == Digest::sha256(&referrer)),
+        "{r:?}"
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|l| l.path.contains("/referrers/")),
+        "found through the referrers API"
+    );
+}
