@@ -7,7 +7,7 @@ use bytes::Bytes;
 use pullgate_registry::AuthFields;
 use pullgate_verify::PodContext;
 
-use crate::proto::{self, ProtoError};
+use crate::proto::{self, ProtoError, Value};
 
 /// Method paths.
 pub mod path {
@@ -136,11 +136,12 @@ pub fn pull_response(image_ref: &str) -> Bytes {
 
 /// The image an `ImageStatusRequest` asks about.
 pub fn status_request_image(message: &[u8]) -> Result<String, ProtoError> {
-    Ok(
-        proto::string_at(message, &[STATUS_IMAGE, IMAGE_SPEC_IMAGE])?
-            .unwrap_or_default()
-            .to_string(),
-    )
+    status_request_str(message).map(str::to_owned)
+}
+
+/// [`status_request_image`] without copying.
+pub(crate) fn status_request_str(message: &[u8]) -> Result<&str, ProtoError> {
+    Ok(proto::string_at(message, &[STATUS_IMAGE, IMAGE_SPEC_IMAGE])?.unwrap_or_default())
 }
 
 /// An `ImageStatusRequest` for `image` (not verbose).
@@ -167,30 +168,79 @@ pub struct ImageInfo {
     pub repo_digests: Vec<String>,
 }
 
-impl ImageInfo {
-    fn parse(image: &[u8]) -> Result<ImageInfo, ProtoError> {
-        let strings = |n: u32| -> Result<Vec<String>, ProtoError> {
-            proto::repeated_bytes(image, n)?
-                .into_iter()
-                .map(|b| {
-                    std::str::from_utf8(b)
-                        .map(str::to_owned)
-                        .map_err(|_| ProtoError::NotUtf8 { number: n })
-                })
-                .collect()
+/// [`ImageInfo`] borrowed from the message: what `ImageStatus` reads on every call.
+pub(crate) struct ImageView<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) repo_tags: Vec<&'a str>,
+    pub(crate) repo_digests: Vec<&'a str>,
+}
+
+impl<'a> ImageView<'a> {
+    /// Reads `id` (at most once), `repo_tags` and `repo_digests` in one pass over the message.
+    /// It accepts what reading each field on its own (`string_field`, `repeated_bytes`) accepts
+    /// and refuses what that refuses; of a message with several problems it may name another.
+    fn parse(image: &'a [u8]) -> Result<ImageView<'a>, ProtoError> {
+        let mut id: Option<&'a [u8]> = None;
+        let mut tags = Vec::new();
+        let mut digests = Vec::new();
+        for field in proto::fields(image) {
+            let field = field?;
+            let number = field.number;
+            let payload = match (number, field.value) {
+                (image::ID | image::REPO_TAGS | image::REPO_DIGESTS, Value::Len(payload)) => {
+                    payload
+                }
+                (image::ID | image::REPO_TAGS | image::REPO_DIGESTS, other) => {
+                    return Err(ProtoError::WrongWireType {
+                        number,
+                        found: other.wire_type(),
+                    });
+                }
+                _ => continue,
+            };
+            match number {
+                image::ID if id.is_some() => {
+                    return Err(ProtoError::Duplicate {
+                        number,
+                        offset: field.range.start,
+                    });
+                }
+                image::ID => id = Some(payload),
+                image::REPO_TAGS => tags.push(payload),
+                _ => digests.push(payload),
+            }
+        }
+        let text = |number: u32, bytes: &'a [u8]| {
+            std::str::from_utf8(bytes).map_err(|_| ProtoError::NotUtf8 { number })
         };
-        Ok(ImageInfo {
-            id: string_opt(image, image::ID)?.unwrap_or_default(),
-            repo_tags: strings(image::REPO_TAGS)?,
-            repo_digests: strings(image::REPO_DIGESTS)?,
+        let texts = |number: u32, list: Vec<&'a [u8]>| -> Result<Vec<&'a str>, ProtoError> {
+            list.into_iter().map(|b| text(number, b)).collect()
+        };
+        Ok(ImageView {
+            id: id
+                .map(|b| text(image::ID, b))
+                .transpose()?
+                .unwrap_or_default(),
+            repo_tags: texts(image::REPO_TAGS, tags)?,
+            repo_digests: texts(image::REPO_DIGESTS, digests)?,
         })
     }
 }
 
 /// The image an `ImageStatusResponse` reports, None when it is absent.
 pub fn status_response_image(message: &[u8]) -> Result<Option<ImageInfo>, ProtoError> {
+    let owned = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect();
+    Ok(status_response_view(message)?.map(|view| ImageInfo {
+        id: view.id.to_owned(),
+        repo_tags: owned(view.repo_tags),
+        repo_digests: owned(view.repo_digests),
+    }))
+}
+
+/// [`status_response_image`] without copying.
+pub(crate) fn status_response_view(message: &[u8]) -> Result<Option<ImageView<'_>>, ProtoError> {
     proto::bytes_field(message, STATUS_IMAGE)?
-        .map(ImageInfo::parse)
+        .map(ImageView::parse)
         .transpose()
 }
 
@@ -299,6 +349,75 @@ mod tests {
                 .as_deref(),
             Some("sha256:abc")
         );
+    }
+
+    /// What `ImageView::parse` replaced: each field read on its own.
+    fn image_fieldwise(image: &[u8]) -> Result<ImageInfo, ProtoError> {
+        let strings = |n: u32| -> Result<Vec<String>, ProtoError> {
+            proto::repeated_bytes(image, n)?
+                .into_iter()
+                .map(|b| {
+                    std::str::from_utf8(b)
+                        .map(str::to_owned)
+                        .map_err(|_| ProtoError::NotUtf8 { number: n })
+                })
+                .collect()
+        };
+        Ok(ImageInfo {
+            id: string_opt(image, image::ID)?.unwrap_or_default(),
+            repo_tags: strings(image::REPO_TAGS)?,
+            repo_digests: strings(image::REPO_DIGESTS)?,
+        })
+    }
+
+    #[test]
+    fn the_one_pass_image_reader_agrees_with_reading_field_by_field() {
+        // Fields 1-4 with every wire type, duplicates, bad UTF-8, truncation, from a fixed
+        // pseudo-random sequence.
+        let pieces: Vec<Vec<u8>> = vec![
+            len(1, b"sha256:abc"),
+            len(1, b"sha256:def"),
+            len(2, b"a:1"),
+            len(2, b"\xff"),
+            len(3, b"a@sha256:def"),
+            len(3, b"\xfe\xff"),
+            len(4, b"x"),
+            vec![0x08, 0x01],
+            vec![0x10, 0x01],
+            vec![0x18, 0x01],
+            vec![0x20, 0x05],
+            vec![0x0d, 1, 2, 3, 4],
+            vec![0x0b, 0x0c],
+            vec![0x0a, 0x05, 0x01],
+            vec![0x80],
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let count = next(6);
+            let message: Vec<u8> = (0..count)
+                .flat_map(|_| pieces[next(pieces.len())].clone())
+                .collect();
+            let expected = image_fieldwise(&message);
+            let view = ImageView::parse(&message).map(|v| ImageInfo {
+                id: v.id.to_owned(),
+                repo_tags: v.repo_tags.iter().map(|t| t.to_string()).collect(),
+                repo_digests: v.repo_digests.iter().map(|d| d.to_string()).collect(),
+            });
+            assert_eq!(
+                view.is_ok(),
+                expected.is_ok(),
+                "{message:?}: {view:?} vs {expected:?}"
+            );
+            if let Ok(expected) = expected {
+                assert_eq!(view.unwrap(), expected, "{message:?}");
+            }
+        }
     }
 
     #[test]

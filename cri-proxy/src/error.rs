@@ -97,13 +97,13 @@ pub enum UpstreamError {
     Handshake {
         path: PathBuf,
         #[source]
-        source: hyper::Error,
+        source: h2::Error,
     },
     /// The request could not be sent or no response head came back (connection lost, stream reset).
     #[error("the call to containerd failed")]
     Send {
         #[source]
-        source: hyper::Error,
+        source: h2::Error,
     },
     /// The response's HTTP status was not 200.
     #[error("containerd answered HTTP status {status}")]
@@ -112,7 +112,7 @@ pub enum UpstreamError {
     #[error("the response from containerd broke off")]
     Body {
         #[source]
-        source: hyper::Error,
+        source: h2::Error,
     },
     /// The response body is not one acceptable gRPC message.
     #[error("the response from containerd is not one acceptable message")]

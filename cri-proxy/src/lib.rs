@@ -9,11 +9,12 @@
 //!
 //! Calls are forwarded by their `:path`, whatever the service (`runtime.v1.ImageService`,
 //! `runtime.v1.RuntimeService`, containerd's own services, methods newer than this build), over
-//! real HTTP/2 (hyper/h2) both ways:
+//! real HTTP/2 both ways (hyper's server towards the kubelet, h2 itself towards containerd, so that
+//! a call's head and its first message leave in one write):
 //!
-//! - the request's headers go on as the kubelet sent them (HTTP/2 already forbids hop-by-hop
-//!   headers, and hyper strips any), `:authority` included, and its body is streamed chunk by
-//!   chunk (client streaming works);
+//! - the request's headers go on as the kubelet sent them (HTTP/2 forbids hop-by-hop headers, and
+//!   h2 refuses a request that carries one), `:authority` included, and its body is streamed chunk
+//!   by chunk (client streaming works);
 //! - containerd's response head (status, headers), body and trailers come back as they are, as
 //!   they arrive (server streaming such as `StreamImages` streams), and a trailers-only answer
 //!   stays trailers-only. No `date` or other header is added. A reset stream is reset on the
@@ -56,7 +57,7 @@
 //! |---|---|
 //! | a gRPC message, either way | [`ProxyConfig::max_message_bytes`], default 16 MiB (kubelet and containerd's value); a larger one is refused with RESOURCE_EXHAUSTED as grpc-go does, and its stream reset on the other side |
 //! | an intercepted request held in memory | one message: at most the limit + 5 bytes |
-//! | passed-through bytes in memory | what h2 flow control allows: 1 MiB per stream and per kubelet connection, 2 MiB per stream and 5 MiB on the upstream connection (hyper's defaults) |
+//! | passed-through bytes in memory | what h2 flow control allows: 1 MiB per stream and per kubelet connection, 2 MiB per stream and 5 MiB on the upstream connection (hyper's defaults, on both sides); a request's first chunk (one frame, 16 KiB) is queued with its head before send capacity is granted |
 //! | concurrent calls per kubelet connection | 256 |
 //! | header block (headers or trailers) | 64 KiB each way |
 //! | connecting to containerd | [`ProxyConfig::connect_timeout`], default 5 s |

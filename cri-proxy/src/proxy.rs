@@ -27,6 +27,8 @@ const MAX_CONCURRENT_STREAMS: u32 = 256;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Consecutive such errors after which serving gives up (about 5 s).
 const MAX_ACCEPT_FAILURES: u32 = 50;
+/// The period of [`keep_timers_cheap`].
+const TIMER_TICK: Duration = Duration::from_secs(1);
 
 /// The proxy, bound and ready to serve.
 pub struct Proxy {
@@ -98,6 +100,7 @@ impl Proxy {
         let mut connections = JoinSet::new();
         let http = http_builder();
         let mut failures = 0u32;
+        let tick = tokio::spawn(keep_timers_cheap());
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -118,6 +121,7 @@ impl Proxy {
             }
         }
         drop(self.listener);
+        tick.abort();
         stop.send_replace(true);
         drain(connections, self.shutdown_grace, &self.counters).await;
         Ok(())
@@ -162,6 +166,23 @@ impl Proxy {
                 None
             }
         }
+    }
+}
+
+/// Keeps a timer pending that is due within [`TIMER_TICK`], so that arming a call's deadline
+/// costs no system call.
+///
+/// Every call with a `grpc-timeout` arms a timer. When tokio's time driver parks with no timer
+/// pending it promises no wake-up, and arming any timer then makes it wake itself to look again:
+/// a write to its eventfd and one more `epoll_wait`, on the way to sending the call on. With this
+/// tick pending, the driver has promised a wake-up within a second, and a deadline later than
+/// that (the kubelet's are two minutes) is only put in the timer wheel. It costs one wake-up a
+/// second.
+async fn keep_timers_cheap() {
+    let mut tick = tokio::time::interval(TIMER_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
     }
 }
 

@@ -2,15 +2,22 @@
 //! [`Interceptor`] claims) read whole and decided in-process.
 
 use std::convert::Infallible;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
+use h2::RecvStream;
 use http::{Request, Response};
+use http_body::Body;
 use hyper::body::Incoming;
+use tokio::sync::oneshot;
 
-use crate::body::{CollectError, DownBody, Tripwire, UpBody, collect_unary};
-use crate::grpc::frame::{FrameError, MessageLimiter};
+use crate::body::{
+    CollectError, DownBody, PipeError, RequestPipe, Tripwire, UpstreamBody, collect_unary,
+};
+use crate::error::UpstreamError;
+use crate::grpc::frame::FrameError;
 use crate::grpc::timeout;
 use crate::interceptor::Interceptor;
 use crate::peer::Peer;
@@ -66,35 +73,106 @@ async fn pass(shared: &Shared, request: Request<Incoming>) -> Response<DownBody>
     // the response body to bound the rest.
     let mut deadline = timeout::from_headers(request.headers())
         .map(|after| (after, Box::pin(tokio::time::sleep(after))));
-    let tripwire = Arc::new(Tripwire::default());
-    let (parts, body) = request.into_parts();
-    let body = UpBody::Stream {
-        inner: body,
-        limiter: MessageLimiter::new(limit),
-        tripwire: Arc::clone(&tripwire),
-    };
-    let sent = shared.upstream.send(Request::from_parts(parts, body));
+    let head = forward(shared, request);
     let result = match deadline.as_mut() {
         Some((after, sleep)) => tokio::select! {
             biased;
-            result = sent => result,
+            result = head => result,
             () = sleep.as_mut() => return respond(&CallError::Deadline(*after)).into_http(),
         },
-        None => sent.await,
+        None => head.await,
     };
     match result {
-        Ok(response) => {
+        Ok((response, tripwire)) => {
             let (parts, body) = response.into_parts();
             let sleep = deadline.map(|(_, sleep)| sleep);
-            Response::from_parts(parts, DownBody::pass(body, limit, sleep, tripwire))
+            let body = DownBody::pass(UpstreamBody::new(body), limit, sleep, tripwire);
+            Response::from_parts(parts, body)
         }
-        Err(error) => match tripwire.tripped(limit) {
-            Some(too_large) => respond(&CallError::TooLarge(too_large)).into_http(),
-            None => {
+        Err(error) => {
+            if let CallError::Upstream(error) = &error {
                 tracing::debug!(reason = error.reason(), %error, "pass-through call failed");
-                respond(&CallError::Upstream(error)).into_http()
             }
-        },
+            respond(&error).into_http()
+        }
+    }
+}
+
+/// Sends the request on and waits for the response head. What the kubelet has sent of the body
+/// goes at once (with the head, in one write); a body still streaming is piped by a task of its
+/// own, which shares a [`Tripwire`] with the response side and is cancelled (RST_STREAM CANCEL)
+/// if this future is dropped before the head comes.
+async fn forward(
+    shared: &Shared,
+    request: Request<Incoming>,
+) -> Result<(Response<RecvStream>, Option<Arc<Tripwire>>), CallError> {
+    let limit = shared.max_message_bytes;
+    let (parts, body) = request.into_parts();
+    let end_of_stream = body.is_end_stream();
+    let opened = shared
+        .upstream
+        .open(Request::from_parts(parts, ()), end_of_stream)
+        .await
+        .map_err(CallError::Upstream)?;
+    let mut piping = None;
+    if !end_of_stream {
+        let mut pipe = RequestPipe::new(body, opened.body, limit);
+        match poll_fn(|cx| Poll::Ready(Pin::new(&mut pipe).poll(cx))).await {
+            Poll::Ready(Err(PipeError::TooLarge(too_large))) => {
+                return Err(CallError::TooLarge(too_large));
+            }
+            // Done, or the kubelet reset its stream (passed on upstream; the response fails).
+            Poll::Ready(_) => {}
+            Poll::Pending => {
+                let tripwire = Arc::new(Tripwire::default());
+                let (cancel, cancelled) = oneshot::channel();
+                let pipe = pipe.with_tripwire(Arc::clone(&tripwire));
+                tokio::spawn(run_pipe(pipe, cancelled));
+                piping = Some((tripwire, CancelOnDrop(Some(cancel))));
+            }
+        }
+    }
+    match opened.response.await {
+        Ok(response) => Ok((
+            response,
+            piping.map(|(tripwire, cancel)| {
+                cancel.disarm();
+                tripwire
+            }),
+        )),
+        Err(source) => {
+            let tripped = piping.as_ref().and_then(|(t, _)| t.tripped(limit));
+            Err(match tripped {
+                Some(too_large) => CallError::TooLarge(too_large),
+                None => CallError::Upstream(UpstreamError::Send { source }),
+            })
+        }
+    }
+}
+
+/// Pipes a streaming request body until it ends, fails, or the call is abandoned.
+async fn run_pipe(mut pipe: RequestPipe, cancelled: oneshot::Receiver<()>) {
+    tokio::select! {
+        _ = &mut pipe => {}
+        Ok(()) = cancelled => pipe.cancel(),
+    }
+}
+
+/// Tells a request pipe that its call was abandoned, unless disarmed.
+struct CancelOnDrop(Option<oneshot::Sender<()>>);
+
+impl CancelOnDrop {
+    /// The response head came: the pipe runs to the end of the body.
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(cancel) = self.0.take() {
+            let _ = cancel.send(());
+        }
     }
 }
 

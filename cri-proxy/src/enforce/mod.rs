@@ -14,8 +14,9 @@
 pub mod state;
 pub mod tags;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -104,6 +105,37 @@ struct Inner {
     state: Arc<VerifiedState>,
     tags: Arc<dyn TagRecords>,
     metrics: EnforceMetrics,
+    references: References,
+}
+
+/// Image references parsed from their text, kept for `ImageStatus`: the kubelet asks about the
+/// same few images over and over, and containerd names them the same way each time. Parsing is a
+/// pure function of the text, so a kept result is the result. Bounded: emptied when full.
+#[derive(Default)]
+struct References(Mutex<HashMap<String, Option<Arc<ImageRef>>>>);
+
+/// The most texts [`References`] keeps, and the longest (a reference is at most 255 bytes of
+/// name, a 128-byte tag and a digest; longer texts are parsed, and refused, every time).
+const MAX_REFERENCES: usize = 1024;
+const MAX_REFERENCE_BYTES: usize = 1024;
+
+impl References {
+    fn parse(&self, text: &str) -> Option<Arc<ImageRef>> {
+        if text.len() > MAX_REFERENCE_BYTES {
+            return text.parse::<ImageRef>().ok().map(Arc::new);
+        }
+        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(parsed) = lock().get(text) {
+            return parsed.clone();
+        }
+        let parsed = text.parse::<ImageRef>().ok().map(Arc::new);
+        let mut kept = lock();
+        if kept.len() >= MAX_REFERENCES {
+            kept.clear();
+        }
+        kept.insert(text.to_owned(), parsed.clone());
+        parsed
+    }
 }
 
 impl Enforcer {
@@ -120,6 +152,7 @@ impl Enforcer {
                 state,
                 tags,
                 metrics: EnforceMetrics::default(),
+                references: References::default(),
             }),
         }
     }
@@ -346,8 +379,14 @@ impl Enforcer {
     }
 
     async fn status(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse {
+        let UnaryRequest {
+            path,
+            metadata,
+            message: asked_message,
+            ..
+        } = request;
         let response = match upstream
-            .unary(&request.path, &request.metadata, request.message.clone())
+            .unary_in_call(&path, metadata, asked_message.clone())
             .await
         {
             Ok(r) => r,
@@ -356,17 +395,20 @@ impl Enforcer {
         if response.status() != code::OK {
             return response;
         }
-        let info = match response.message.as_deref().map(cri::status_response_image) {
-            None | Some(Ok(None)) => return response,
-            Some(Ok(Some(info))) => info,
-            Some(Err(e)) => {
+        let Some(message) = response.message.clone() else {
+            return response;
+        };
+        let info = match cri::status_response_view(&message) {
+            Ok(None) => return response,
+            Ok(Some(info)) => info,
+            Err(e) => {
                 tracing::warn!(error = %e, "containerd's ImageStatus answer is malformed; reporting the image absent");
                 return self.hide(response);
             }
         };
         let policy = self.policy();
-        let asked = cri::status_request_image(&request.message).unwrap_or_default();
-        if self.present_allowed(&policy.engine, &asked, &info) {
+        let asked = cri::status_request_str(&asked_message).unwrap_or_default();
+        if self.present_allowed(&policy.engine, asked, info.id, &info.repo_digests) {
             return response;
         }
         if policy.engine.mode() == Mode::Audit {
@@ -395,39 +437,45 @@ impl Enforcer {
 
     /// Whether the image on the node may be reported present for `asked`
     /// (a reference, or an image ID).
-    fn present_allowed(&self, engine: &Engine, asked: &str, info: &ImageInfo) -> bool {
+    fn present_allowed(
+        &self,
+        engine: &Engine,
+        asked: &str,
+        id: &str,
+        repo_digests: &[&str],
+    ) -> bool {
         let generation = engine.generation();
         let state = &self.inner.state;
-        let pairs: Vec<(ImageRef, Digest)> = info
-            .repo_digests
-            .iter()
-            .filter_map(|rd| {
-                let r = rd.parse::<ImageRef>().ok()?;
-                let d = r.digest()?.clone();
-                Some((r, d))
-            })
-            .collect();
+        let references = &self.inner.references;
+        // The repo digests that are references with a digest.
+        let pairs = || {
+            repo_digests
+                .iter()
+                .filter_map(|rd| references.parse(rd))
+                .filter(|r| r.digest().is_some())
+        };
         let allowed_pair = |r: &ImageRef, repo: &Repository, d: &Digest| {
             state.is_verified(repo, d, generation) || engine.pass_through_present(r, d).is_some()
         };
-        if asked == info.id || asked.parse::<Digest>().is_ok() {
+        if asked == id || is_digest(asked) {
             // By ID (the kubelet's later calls): verified in some repository.
-            return state.is_verified_id(&info.id, generation)
-                || pairs
-                    .iter()
-                    .any(|(r, d)| allowed_pair(r, r.repository(), d));
+            return state.is_verified_id(id, generation)
+                || pairs().any(|r| {
+                    r.digest()
+                        .is_some_and(|d| allowed_pair(&r, r.repository(), d))
+                });
         }
-        let Ok(reference) = asked.parse::<ImageRef>() else {
+        let Some(reference) = references.parse(asked) else {
             return false;
         };
         let repo = reference.repository();
         if let Some(d) = reference.digest() {
             return allowed_pair(&reference, repo, d);
         }
-        pairs
-            .iter()
-            .filter(|(r, _)| r.repository() == repo)
-            .any(|(_, d)| allowed_pair(&reference, repo, d))
+        pairs().filter(|r| r.repository() == repo).any(|r| {
+            r.digest()
+                .is_some_and(|d| allowed_pair(&reference, repo, d))
+        })
     }
 
     /// Re-verifies every image verified under the current generation, one
@@ -511,6 +559,12 @@ impl Enforcer {
     }
 }
 
+/// Whether `text` is a digest (checked only when it starts like one: a failed parse builds an
+/// error, and most `ImageStatus` calls ask by reference).
+fn is_digest(text: &str) -> bool {
+    (text.starts_with("sha256:") || text.starts_with("sha512:")) && text.parse::<Digest>().is_ok()
+}
+
 fn parse_repository(text: &str) -> Result<Repository, ()> {
     let r: ImageRef = format!("{text}:x").parse().map_err(|_| ())?;
     Ok(r.repository().clone())
@@ -587,5 +641,56 @@ impl Interceptor for Enforcer {
             path::IMAGE_STATUS => self.status(request, upstream).await,
             _ => forward(&request, upstream).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_digest_agrees_with_parsing() {
+        let hex = "a".repeat(64);
+        for text in [
+            format!("sha256:{hex}"),
+            format!("sha512:{}", "b".repeat(128)),
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("sha384:{hex}"),
+            format!("example.com/app@sha256:{hex}"),
+            "example.com/app:v1".to_string(),
+            "sha256:".to_string(),
+            String::new(),
+        ] {
+            assert_eq!(is_digest(&text), text.parse::<Digest>().is_ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn kept_references_are_the_parsed_ones_and_bounded() {
+        let references = References::default();
+        let digest = format!("sha256:{}", "c".repeat(64));
+        for text in [
+            "alpine".to_string(),
+            "example.com:5000/team/app:v1".to_string(),
+            format!("example.com/app@{digest}"),
+            "Not A Reference".to_string(),
+        ] {
+            let expected = text.parse::<ImageRef>().ok();
+            for _ in 0..2 {
+                assert_eq!(
+                    references.parse(&text).as_deref(),
+                    expected.as_ref(),
+                    "{text}"
+                );
+            }
+        }
+        for i in 0..MAX_REFERENCES + 10 {
+            references.parse(&format!("example.com/app{i}:v1"));
+        }
+        let kept = references.0.lock().unwrap().len();
+        assert!(kept <= MAX_REFERENCES, "{kept}");
+        let long = format!("example.com/{}:v1", "a".repeat(MAX_REFERENCE_BYTES));
+        assert!(references.parse(&long).is_none());
+        assert!(!references.0.lock().unwrap().contains_key(&long));
     }
 }

@@ -27,6 +27,47 @@ struct Key {
     digest: String,
 }
 
+impl Key {
+    /// The texts an entry is saved under (`Display` of both, built without formatting: this is
+    /// on every `ImageStatus`).
+    fn of(repository: &Repository, digest: &Digest) -> Key {
+        let (registry, name) = (repository.registry(), repository.name());
+        let mut r = String::with_capacity(registry.len() + 1 + name.len());
+        r.push_str(registry);
+        r.push('/');
+        r.push_str(name);
+        let (algorithm, hex) = (digest.algorithm().as_str(), digest.hex());
+        let mut d = String::with_capacity(algorithm.len() + 1 + hex.len());
+        d.push_str(algorithm);
+        d.push(':');
+        d.push_str(hex);
+        Key {
+            repository: r,
+            digest: d,
+        }
+    }
+}
+
+/// An entry with its generation parsed, so lookups compare 32 bytes instead of hex text.
+struct Stored {
+    entry: Entry,
+    /// None when the saved text is not a generation (then it matches none).
+    generation: Option<Generation>,
+}
+
+impl Stored {
+    fn new(entry: Entry) -> Stored {
+        // Only the text `to_hex` writes: any other spelling matches no generation, as before.
+        let generation =
+            Generation::from_hex(&entry.generation).filter(|g| g.to_hex() == entry.generation);
+        Stored { entry, generation }
+    }
+
+    fn is_of(&self, generation: &Generation) -> bool {
+        self.generation.as_ref() == Some(generation)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Entry {
     pub repository: String,
@@ -47,7 +88,7 @@ struct File {
 
 pub struct VerifiedState {
     path: Option<PathBuf>,
-    entries: Mutex<BTreeMap<Key, Entry>>,
+    entries: Mutex<BTreeMap<Key, Stored>>,
 }
 
 fn now_secs() -> u64 {
@@ -94,7 +135,7 @@ impl VerifiedState {
                                     repository: e.repository.clone(),
                                     digest: e.digest.clone(),
                                 },
-                                e,
+                                Stored::new(e),
                             );
                         }
                     }
@@ -118,7 +159,7 @@ impl VerifiedState {
         )
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Stored>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -129,21 +170,17 @@ impl VerifiedState {
         digest: &Digest,
         generation: &Generation,
     ) -> bool {
-        let key = Key {
-            repository: repository.to_string(),
-            digest: digest.to_string(),
-        };
+        let key = Key::of(repository, digest);
         self.lock()
             .get(&key)
-            .is_some_and(|e| e.generation == generation.to_hex())
+            .is_some_and(|stored| stored.is_of(generation))
     }
 
     /// Whether some verified pair under `generation` is the image `image_id`.
     pub fn is_verified_id(&self, image_id: &str, generation: &Generation) -> bool {
-        let generation = generation.to_hex();
         self.lock()
             .values()
-            .any(|e| e.image_id == image_id && e.generation == generation)
+            .any(|stored| stored.entry.image_id == image_id && stored.is_of(generation))
     }
 
     /// Records a verification and saves the state.
@@ -169,51 +206,47 @@ impl VerifiedState {
             let mut entries = self.lock();
             // The same verification again (another pull of a verified image):
             // nothing to save.
-            if entries
-                .get(&key)
-                .is_some_and(|e| e.generation == entry.generation && e.image_id == entry.image_id)
-            {
+            if entries.get(&key).is_some_and(|stored| {
+                stored.entry.generation == entry.generation
+                    && stored.entry.image_id == entry.image_id
+            }) {
                 return Ok(());
             }
-            entries.insert(key, entry);
+            entries.insert(key, Stored::new(entry));
             while entries.len() > MAX_ENTRIES {
                 let oldest = entries
                     .iter()
-                    .min_by_key(|(_, e)| e.verified_at)
+                    .min_by_key(|(_, stored)| stored.entry.verified_at)
                     .map(|(k, _)| k.clone());
                 match oldest {
                     Some(k) => entries.remove(&k),
                     None => break,
                 };
             }
-            entries.values().cloned().collect::<Vec<_>>()
+            snapshot(&entries)
         };
         self.save(snapshot)
     }
 
     /// Forgets (repository, digest) (a re-check denied it) and saves.
     pub fn forget(&self, repository: &Repository, digest: &Digest) -> Result<(), String> {
-        let key = Key {
-            repository: repository.to_string(),
-            digest: digest.to_string(),
-        };
+        let key = Key::of(repository, digest);
         let snapshot = {
             let mut entries = self.lock();
             if entries.remove(&key).is_none() {
                 return Ok(());
             }
-            entries.values().cloned().collect::<Vec<_>>()
+            snapshot(&entries)
         };
         self.save(snapshot)
     }
 
     /// The entries verified under `generation` (for background re-checks).
     pub fn entries(&self, generation: &Generation) -> Vec<Entry> {
-        let generation = generation.to_hex();
         self.lock()
             .values()
-            .filter(|e| e.generation == generation)
-            .cloned()
+            .filter(|stored| stored.is_of(generation))
+            .map(|stored| stored.entry.clone())
             .collect()
     }
 
@@ -245,6 +278,14 @@ impl VerifiedState {
         };
         write().map_err(|e| format!("saving {}: {e}", path.display()))
     }
+}
+
+/// The entries as saved.
+fn snapshot(entries: &BTreeMap<Key, Stored>) -> Vec<Entry> {
+    entries
+        .values()
+        .map(|stored| stored.entry.clone())
+        .collect()
 }
 
 #[cfg(test)]
@@ -280,6 +321,51 @@ mod tests {
         s.forget(&repo, &d).unwrap();
         let (s, _) = VerifiedState::load(dir.path());
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn keys_are_the_display_texts() {
+        let repo = Repository::new("localhost:5000", "team/app").unwrap();
+        for d in [
+            format!("sha256:{}", "a".repeat(64)),
+            format!("sha512:{}", "b".repeat(128)),
+        ] {
+            let d: Digest = d.parse().unwrap();
+            let key = Key::of(&repo, &d);
+            assert_eq!(
+                (key.repository, key.digest),
+                (repo.to_string(), d.to_string())
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_canonical_generation_text_matches() {
+        let repo = Repository::new("example.com", "app").unwrap();
+        let d: Digest = format!("sha256:{}", "a".repeat(64)).parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |generation: String| Entry {
+            repository: repo.to_string(),
+            digest: d.to_string(),
+            generation,
+            image_id: "sha256:id".into(),
+            verified_at: 1,
+        };
+        let file = File {
+            version: 1,
+            entries: vec![entry(hex(0xab).to_uppercase())],
+        };
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            serde_json::to_vec(&file).unwrap(),
+        )
+        .unwrap();
+        let (s, problem) = VerifiedState::load(dir.path());
+        assert!(problem.is_none());
+        assert_eq!(s.len(), 1);
+        assert!(!s.is_verified(&repo, &d, &gen_of(0xab)));
+        assert!(!s.is_verified_id("sha256:id", &gen_of(0xab)));
+        assert!(s.entries(&gen_of(0xab)).is_empty());
     }
 
     #[test]

@@ -1,21 +1,93 @@
 //! A raw gRPC client for tests: hyper's HTTP/2 client over a unix socket, sending framed bytes
 //! and returning the response exactly as received.
 
+use std::convert::Infallible;
 use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::client::conn::http2::SendRequest;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::UnixStream;
+use tokio::sync::mpsc;
 
 use crate::grpc::status;
 
 /// One HTTP/2 connection to the proxy.
 pub(crate) struct TestClient {
     sender: SendRequest<Full<Bytes>>,
+}
+
+/// A request body fed chunk by chunk; it ends when the sender is dropped.
+pub(crate) struct Feed(mpsc::Receiver<Bytes>);
+
+impl Feed {
+    pub(crate) fn channel() -> (mpsc::Sender<Bytes>, Feed) {
+        let (tx, rx) = mpsc::channel(16);
+        (tx, Feed(rx))
+    }
+}
+
+impl Body for Feed {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
+    }
+}
+
+/// Starts a call whose request body is fed through the returned sender, on a connection of its
+/// own; the response comes with its body read whole.
+pub(crate) async fn call_streaming(
+    socket: &Path,
+    path: &str,
+    metadata: &[(&str, &str)],
+) -> (
+    mpsc::Sender<Bytes>,
+    tokio::task::JoinHandle<Result<Answer, hyper::Error>>,
+) {
+    let stream = UnixStream::connect(socket).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let (feed, body) = Feed::channel();
+    let request = grpc_request(path, metadata, body);
+    let answer = tokio::spawn(async move {
+        let response = sender.send_request(request).await?;
+        Answer::read(response).await
+    });
+    (feed, answer)
+}
+
+fn grpc_request<B>(path: &str, metadata: &[(&str, &str)], body: B) -> Request<B> {
+    let mut request = Request::post(format!("http://localhost{path}"))
+        .body(body)
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/grpc"));
+    headers.insert("te", HeaderValue::from_static("trailers"));
+    for (name, value) in metadata {
+        headers.append(
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    request
 }
 
 /// A whole response.
@@ -51,6 +123,17 @@ impl Answer {
     pub(crate) fn messages(&self) -> Vec<Bytes> {
         super::messages(&self.body)
     }
+
+    async fn read(response: Response<Incoming>) -> Result<Answer, hyper::Error> {
+        let (parts, body) = response.into_parts();
+        let collected = body.collect().await?;
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            trailers: collected.trailers().cloned(),
+            body: collected.to_bytes(),
+        })
+    }
 }
 
 impl TestClient {
@@ -73,18 +156,7 @@ impl TestClient {
         metadata: &[(&str, &str)],
         body: Bytes,
     ) -> Result<Response<Incoming>, hyper::Error> {
-        let mut request = Request::post(format!("http://localhost{path}"))
-            .body(Full::new(body))
-            .unwrap();
-        let headers = request.headers_mut();
-        headers.insert("content-type", HeaderValue::from_static("application/grpc"));
-        headers.insert("te", HeaderValue::from_static("trailers"));
-        for (name, value) in metadata {
-            headers.append(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
+        let request = grpc_request(path, metadata, Full::new(body));
         self.sender.send_request(request).await
     }
 
@@ -96,13 +168,6 @@ impl TestClient {
         body: Bytes,
     ) -> Result<Answer, hyper::Error> {
         let response = self.start(path, metadata, body).await?;
-        let (parts, body) = response.into_parts();
-        let collected = body.collect().await?;
-        Ok(Answer {
-            status: parts.status,
-            headers: parts.headers,
-            trailers: collected.trailers().cloned(),
-            body: collected.to_bytes(),
-        })
+        Answer::read(response).await
     }
 }

@@ -253,3 +253,51 @@ async fn upstream_unary_reports_transport_failures_as_errors() {
         .unwrap_err();
     assert_eq!(error.reason(), "invalid_path");
 }
+
+#[tokio::test]
+async fn a_call_made_within_an_intercepted_call_sends_what_unary_sends() {
+    let harness = Harness::start(|_| ok_reply(b"answer")).await;
+    let mut metadata = HeaderMap::new();
+    for (name, value) in [
+        ("x-custom", "a"),
+        ("x-custom", "b"),
+        ("grpc-accept-encoding", "gzip"),
+        ("grpc-encoding", "identity"),
+        ("content-length", "12"),
+        ("te", "trailers"),
+        ("content-type", "application/grpc+proto"),
+        ("grpc-timeout", "5S"),
+    ] {
+        metadata.append(name, HeaderValue::from_static(value));
+    }
+    let by_unary = harness
+        .upstream
+        .unary(STATUS, &metadata, Bytes::from_static(b"q"))
+        .await
+        .unwrap();
+    let in_call = harness
+        .upstream
+        .unary_in_call(STATUS, metadata, Bytes::from_static(b"q"))
+        .await
+        .unwrap();
+    assert_eq!(in_call, by_unary);
+    assert_eq!(in_call.message.as_deref(), Some(&b"answer"[..]));
+    let records = harness.fake().records();
+    let sorted = |headers: &HeaderMap| {
+        let mut pairs: Vec<(String, Vec<u8>)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    assert_eq!(sorted(&records[1].headers), sorted(&records[0].headers));
+    assert_eq!(records[1].body, records[0].body);
+    let seen = &records[1].headers;
+    assert_eq!(seen.get_all("x-custom").iter().count(), 2);
+    assert_eq!(seen.get("te").unwrap(), "trailers");
+    assert_eq!(seen.get("content-type").unwrap(), "application/grpc+proto");
+    for dropped in ["grpc-accept-encoding", "grpc-encoding", "content-length"] {
+        assert!(seen.get(dropped).is_none(), "{dropped}");
+    }
+}

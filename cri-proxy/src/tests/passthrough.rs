@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use super::Harness;
 use crate::grpc::code;
 use crate::proto::{self, WireType};
+use crate::testing::client::call_streaming;
 use crate::testing::{Reply, frame, messages};
 
 const UNKNOWN_METHOD: &str = "/vendor.future.v9.FutureService/DoSomethingNew";
@@ -484,6 +485,69 @@ async fn a_request_of_several_messages_passes_through_whole() {
         .unwrap();
     assert_eq!(answer.grpc_status(), Some(0));
     assert_eq!(harness.fake().records()[0].body, body);
+}
+
+/// Sends `chunk` on a streaming request body.
+async fn feed(feed: &tokio::sync::mpsc::Sender<Bytes>, chunk: Bytes) {
+    feed.send(chunk).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_request_still_streaming_is_piped_to_its_end() {
+    let harness = Harness::start(|_| Reply::Error {
+        code: 0,
+        message: String::new(),
+        trailers: HeaderMap::new(),
+    })
+    .await;
+    let path = "/containerd.services.content.v1.Content/Write";
+    let (tx, answer) = call_streaming(&harness.listen, path, &[]).await;
+    feed(&tx, frame(b"first")).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    feed(&tx, frame(&[7u8; 100_000])).await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    feed(&tx, frame(b"last")).await;
+    drop(tx);
+    let answer = answer.await.unwrap().unwrap();
+    assert_eq!(answer.grpc_status(), Some(0));
+    let body = [frame(b"first"), frame(&[7u8; 100_000]), frame(b"last")].concat();
+    assert_eq!(harness.fake().records()[0].body, body);
+}
+
+#[tokio::test]
+async fn a_streaming_request_abandoned_at_its_deadline_is_cancelled_upstream() {
+    let harness = Harness::start(|_| Reply::Hang).await;
+    let path = "/containerd.services.content.v1.Content/Write";
+    let (tx, answer) = call_streaming(&harness.listen, path, &[("grpc-timeout", "150m")]).await;
+    feed(&tx, frame(b"first")).await;
+    let answer = answer.await.unwrap().unwrap();
+    assert_eq!(answer.grpc_status(), Some(code::DEADLINE_EXCEEDED));
+    // The kubelet's body is still open, yet the upstream call was reset.
+    wait_until(|| harness.fake().cancelled() == 1).await;
+    drop(tx);
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_later_in_a_streaming_request_is_refused() {
+    let harness = Harness::start_with(
+        Some(|_: &str| Reply::Hang),
+        Arc::new(crate::PassThrough),
+        |config| config.max_message_bytes = 1024,
+    )
+    .await;
+    let path = "/containerd.services.content.v1.Content/Write";
+    let (tx, answer) = call_streaming(&harness.listen, path, &[]).await;
+    feed(&tx, frame(b"first")).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    feed(&tx, frame(&[1u8; 1025])).await;
+    let answer = answer.await.unwrap().unwrap();
+    assert_eq!(answer.grpc_status(), Some(code::RESOURCE_EXHAUSTED));
+    assert_eq!(
+        answer.grpc_message().unwrap(),
+        "pullgate: grpc: received message larger than max (1025 vs. 1024)"
+    );
+    wait_until(|| harness.fake().cancelled() == 1).await;
+    drop(tx);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
