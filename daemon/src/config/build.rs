@@ -15,7 +15,7 @@ use pullgate_verify::cosign::{
     DEFAULT_MAX_SIGNATURES, IdentityPolicy, RekorKey, TrustedRoot,
 };
 use pullgate_verify::keys::{
-    ContentType, FileProvider, InlineProvider, ItemContent, KeyProvider, parse_public_keys,
+    ContentType, FileProvider, InlineProvider, Item, ItemContent, KeyProvider, parse_public_keys,
 };
 use pullgate_verify::notary::revocation::{Checker, RevocationMode as Mode, RevocationSettings};
 use pullgate_verify::notary::{NotaryVerifier, TrustStores, load_store};
@@ -341,6 +341,21 @@ fn load_trusted_root(path: &Path, at: &str, errors: &mut Errors<'_>) -> Option<T
     }
 }
 
+/// Everything `provider` holds, or nothing with the error recorded at `at`.
+fn load_items(
+    provider: Option<&Arc<dyn KeyProvider>>,
+    at: &str,
+    errors: &mut Errors<'_>,
+) -> Vec<Item> {
+    let Some(provider) = provider else {
+        return Vec::new();
+    };
+    provider.load().unwrap_or_else(|e| {
+        errors.add(at, e.to_string());
+        Vec::new()
+    })
+}
+
 /// Every public key of a `key` provider as a Rekor key (ECDSA only, as
 /// containers/image requires); at least one.
 fn load_rekor_keys(
@@ -349,18 +364,8 @@ fn load_rekor_keys(
     at: &str,
     errors: &mut Errors<'_>,
 ) -> Vec<RekorKey> {
-    let Some(provider) = provider else {
-        return Vec::new();
-    };
-    let items = match provider.load() {
-        Ok(items) => items,
-        Err(e) => {
-            errors.add(at, e.to_string());
-            return Vec::new();
-        }
-    };
     let mut out = Vec::new();
-    for item in items {
+    for item in load_items(provider, at, errors) {
         if let ItemContent::Bytes(bytes) = &item.content {
             let source = format!("key provider {name:?} ({})", item.source);
             match RekorKey::from_pem(bytes, &source) {
@@ -385,18 +390,8 @@ fn load_certificates(
     at: &str,
     errors: &mut Errors<'_>,
 ) -> Vec<Cert> {
-    let Some(provider) = provider else {
-        return Vec::new();
-    };
-    let items = match provider.load() {
-        Ok(items) => items,
-        Err(e) => {
-            errors.add(at, e.to_string());
-            return Vec::new();
-        }
-    };
     let mut out = Vec::new();
-    for item in items {
+    for item in load_items(provider, at, errors) {
         match &item.content {
             ItemContent::Bytes(bytes) => match parse_certificates(bytes) {
                 Ok(certs) => out.extend(certs),
