@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use pullgate_verify::{Clock, FixedClock, Mode, SystemClock, Verdict};
 
@@ -36,8 +37,12 @@ pub struct CheckArgs {
     config: PathBuf,
 }
 
-/// Loads and builds the configuration, printing every problem on failure.
-fn load(path: &std::path::Path, clock: Arc<dyn Clock>) -> Result<config::Built, ExitCode> {
+/// Loads and builds the configuration, printing every problem on failure;
+/// with it, the longest one verification may take (`verify_timeout`).
+fn load(
+    path: &std::path::Path,
+    clock: Arc<dyn Clock>,
+) -> Result<(config::Built, Duration), ExitCode> {
     let report = |errors: Vec<config::ConfigError>| {
         for e in &errors {
             eprintln!("{e}");
@@ -46,7 +51,8 @@ fn load(path: &std::path::Path, clock: Arc<dyn Clock>) -> Result<config::Built, 
         ExitCode::from(EXIT_USAGE)
     };
     let cfg = config::load(path).map_err(report)?;
-    config::build(&cfg, clock).map_err(report)
+    let built = config::build(&cfg, clock).map_err(report)?;
+    Ok((built, cfg.verify_timeout))
 }
 
 pub async fn verify(args: VerifyArgs) -> ExitCode {
@@ -62,7 +68,7 @@ pub async fn verify(args: VerifyArgs) -> ExitCode {
             }
         }
     };
-    let built = match load(&args.config, clock) {
+    let (built, deadline) = match load(&args.config, clock) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -72,7 +78,17 @@ pub async fn verify(args: VerifyArgs) -> ExitCode {
     let mut denied = false;
     let mut out = std::io::stdout().lock();
     for image in &args.images {
-        let verdict = built.engine.verify(&built.registry, image).await;
+        // The registry client bounds each request; this bounds the whole
+        // verification (many requests, revocation), as the node does.
+        let verdict =
+            match tokio::time::timeout(deadline, built.engine.verify(&built.registry, image)).await
+            {
+                Ok(v) => v,
+                Err(_) => built.engine.cannot_verify(
+                    image,
+                    format!("verification did not finish within {deadline:?}"),
+                ),
+            };
         denied |= !verdict.admitted();
         let line = if args.json {
             verdict.to_json().to_string()
@@ -115,7 +131,7 @@ fn text(v: &Verdict) -> String {
 
 pub fn check_config(args: CheckArgs) -> ExitCode {
     match load(&args.config, Arc::new(SystemClock)) {
-        Ok(built) => {
+        Ok((built, _)) => {
             for w in &built.warnings {
                 eprintln!("warning: {w}");
             }

@@ -440,6 +440,41 @@ fn check_config_reports_every_problem_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+#[test]
+fn a_verification_that_outlasts_verify_timeout_is_denied_at_the_deadline() {
+    // A registry that accepts connections and never answers: the client's
+    // own request timeout (20 s) is longer than verify_timeout.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for conn in listener.incoming().take(8) {
+            open.push(conn);
+        }
+        open
+    });
+    let s = Setup::new(&host);
+    let config = s.config(
+        "enforce",
+        &policy("trustpolicy.json"),
+        &[store("ca", "e2e")],
+    );
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("verify_timeout = \"1s\"\n{toml}")).unwrap();
+
+    let started = std::time::Instant::now();
+    let (v, code) = verify(&config, &format!("{host}/e2e/hang:v1"), None);
+    let took = started.elapsed();
+    assert_eq!(
+        (v["allowed"].as_bool(), code),
+        (Some(false), Some(1)),
+        "{v}"
+    );
+    assert!(reason(&v).contains("did not finish within 1s"), "{v}");
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+    drop(held);
+}
+
 #[tokio::test]
 async fn verify_over_tls_with_credentials_from_the_configuration() {
     let reg = RealRegistry::start(RegistryOptions {
