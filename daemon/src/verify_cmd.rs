@@ -51,7 +51,7 @@ fn load(
         ExitCode::from(EXIT_USAGE)
     };
     let cfg = config::load(path).map_err(report)?;
-    let built = config::build(&cfg, clock).map_err(report)?;
+    let built = config::build(&cfg, clock, config::Purpose::OneShot).map_err(report)?;
     Ok((built, cfg.verify_timeout))
 }
 

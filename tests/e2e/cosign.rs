@@ -305,4 +305,29 @@ async fn require_any_and_all_with_notary_and_cosign_signatures() {
             .contains("no Cosign signature found"),
         "{v}"
     );
+
+    // A Notation policy that skips admits an image it cannot even resolve
+    // (as notation does) under `any`; the Cosign verifier still appears,
+    // covered, saying why it could not look.
+    let skip = bed.config("skip", &keys.public_key, "require = \"any\"", Some(&pki));
+    let d = bed.dir.path();
+    std::fs::write(
+        d.join("trustpolicy.json"),
+        r#"{"version":"1.0","trustPolicies":[{"name":"all","registryScopes":["*"],
+        "signatureVerification":{"level":"skip"}}]}"#,
+    )
+    .unwrap();
+    let (ok, v) = allowed(&skip, "mixed/missing:v1");
+    assert!(ok, "{v}");
+    assert_eq!(v["verifiers"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(verifier(&v, "notation")["allowed"], true);
+    assert_eq!(verifier(&v, "cosign")["covered"], true);
+    assert_eq!(verifier(&v, "cosign")["allowed"], false);
+    assert!(
+        verifier(&v, "cosign")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("could not resolve"),
+        "{v}"
+    );
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use pullgate_policy::no_applicable_policy_message;
 use pullgate_registry::{ArtifactSource, Digest, Fetched, ImageRef, Manifest, Platform};
 
 use crate::clock::Clock;
@@ -131,7 +132,7 @@ impl Engine {
     /// outside the engine (malformed request, credentials): a denial, or in
     /// audit mode what audit makes of one. It never allows.
     pub fn cannot_verify(&self, image: &str, reason: String) -> Verdict {
-        self.fail(image, None, reason)
+        self.fail(image, reason)
     }
 
     /// Parses and resolves `image`; an image that cannot be resolved gets
@@ -142,11 +143,7 @@ impl Engine {
         image: &str,
     ) -> Result<Resolved, Box<Verdict>> {
         let reference: ImageRef = image.parse().map_err(|e| {
-            Box::new(self.fail(
-                image,
-                None,
-                format!("invalid image reference {image:?}: {e}"),
-            ))
+            Box::new(self.fail(image, format!("invalid image reference {image:?}: {e}")))
         })?;
         match source.resolve(&reference).await {
             Ok(manifest) => Ok(Resolved {
@@ -154,18 +151,20 @@ impl Engine {
                 reference,
                 manifest,
             }),
-            Err(e) => Err(Box::new(
-                self.skipped_without_digest(image, &reference)
-                    .unwrap_or_else(|| {
-                        let reason = format!("could not resolve {image}: {e}");
-                        let denial = if e.is_unreachable() {
-                            Denial::unreachable(reason)
-                        } else {
-                            Denial::new(reason)
-                        };
-                        self.fail_with(image, None, denial)
-                    }),
-            )),
+            Err(e) => {
+                let reason = format!("could not resolve {image}: {e}");
+                Err(Box::new(
+                    self.skipped_without_digest(image, &reference, &reason)
+                        .unwrap_or_else(|| {
+                            let denial = if e.is_unreachable() {
+                                Denial::unreachable(reason)
+                            } else {
+                                Denial::new(reason)
+                            };
+                            self.fail_with(image, Some(&reference), None, denial)
+                        }),
+                ))
+            }
         }
     }
 
@@ -205,7 +204,13 @@ impl Engine {
 
     /// A reference that cannot be resolved is still allowed when every
     /// covering policy skips verification, as notation skips before resolving.
-    fn skipped_without_digest(&self, image: &str, reference: &ImageRef) -> Option<Verdict> {
+    /// `why` is why it could not be resolved, the Cosign verifier's reason.
+    fn skipped_without_digest(
+        &self,
+        image: &str,
+        reference: &ImageRef,
+        why: &str,
+    ) -> Option<Verdict> {
         let notation = self.config.notation.as_ref()?;
         // With `all`, a configured Cosign verifier needs the digest too.
         if self.config.require == Require::All && self.config.cosign.is_some() {
@@ -215,10 +220,66 @@ impl Engine {
         if !policy.level().is_skip() {
             return None;
         }
-        let part = notary_part(Report::Skipped {
+        let mut parts = vec![notary_part(Report::Skipped {
             policy: policy.name().to_string(),
-        });
-        Some(self.combine(image, reference.repository().clone(), None, vec![part]))
+        })];
+        // Every configured verifier appears in the verdict.
+        if self.config.cosign.is_some() {
+            parts.extend(
+                self.unexamined(image, Some(reference), why)
+                    .into_iter()
+                    .filter(|r| r.name == "cosign")
+                    .map(|report| Part {
+                        report,
+                        evidence: None,
+                        unreachable: false,
+                    }),
+            );
+        }
+        Some(self.combine(image, reference.repository().clone(), None, parts))
+    }
+
+    /// Reports for verifiers that never looked at `image` (it has no
+    /// digest): each says whether one of its policies covers the image, and
+    /// `why` when one does.
+    fn unexamined(
+        &self,
+        image: &str,
+        reference: Option<&ImageRef>,
+        why: &str,
+    ) -> Vec<VerifierReport> {
+        let report = |name, not_covered: Option<String>| match not_covered {
+            None => VerifierReport {
+                name,
+                covered: true,
+                allowed: false,
+                reason: why.to_string(),
+            },
+            Some(reason) => VerifierReport {
+                name,
+                covered: false,
+                allowed: false,
+                reason,
+            },
+        };
+        let mut out = Vec::new();
+        if let Some(n) = &self.config.notation {
+            let gap = match reference {
+                Some(r) if n.applicable(r.repository()).is_some() => None,
+                Some(_) => Some(no_applicable_policy_message(image)),
+                None => Some(why.to_string()),
+            };
+            out.push(report("notation", gap));
+        }
+        if let Some(c) = &self.config.cosign {
+            let gap = match reference {
+                Some(r) if c.applicable(r.repository()).is_some() => None,
+                Some(r) => Some(c.not_covered(image, r.repository())),
+                None => Some(why.to_string()),
+            };
+            out.push(report("cosign", gap));
+        }
+        out
     }
 
     fn combine(
@@ -285,31 +346,19 @@ impl Engine {
     }
 
     /// A verdict for an image no verifier could look at.
-    fn fail(
-        &self,
-        image: &str,
-        digest: Option<pullgate_registry::Digest>,
-        reason: String,
-    ) -> Verdict {
-        self.fail_with(image, digest, Denial::new(reason))
+    fn fail(&self, image: &str, reason: String) -> Verdict {
+        let reference = image.parse::<ImageRef>().ok();
+        self.fail_with(image, reference.as_ref(), None, Denial::new(reason))
     }
 
-    fn fail_with(&self, image: &str, digest: Option<Digest>, denial: Denial) -> Verdict {
-        let reason = denial.reason().to_string();
-        let names = [
-            self.config.notation.as_ref().map(|_| "notation"),
-            self.config.cosign.as_ref().map(|_| "cosign"),
-        ];
-        let verifiers = names
-            .into_iter()
-            .flatten()
-            .map(|name| VerifierReport {
-                name,
-                covered: false,
-                allowed: false,
-                reason: reason.clone(),
-            })
-            .collect();
+    fn fail_with(
+        &self,
+        image: &str,
+        reference: Option<&ImageRef>,
+        digest: Option<Digest>,
+        denial: Denial,
+    ) -> Verdict {
+        let verifiers = self.unexamined(image, reference, denial.reason());
         Verdict {
             image: image.to_string(),
             digest,

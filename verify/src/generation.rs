@@ -3,7 +3,8 @@
 //! and the certificates and keys each trust store currently holds. A
 //! verdict holds for one (repository, digest, generation); the hash is the
 //! same after a restart with the same inputs and changes when any changes.
-//! Revocation data is not part of it: re-checks handle that.
+//! Revocation settings are part of it (online or offline, the CRL directory,
+//! URL rewrites); revocation data is not: re-checks handle that.
 
 use std::fmt;
 
@@ -37,6 +38,7 @@ impl Generation {
                 "notation.max-signatures",
                 &(n.max_signatures as u64).to_be_bytes(),
             );
+            field("notation.revocation", n.revocation.settings().as_bytes());
             for (store, certs) in n.stores.all() {
                 field("notation.store", store.as_bytes());
                 let mut ders: Vec<&[u8]> = certs.iter().map(|c| c.der()).collect();

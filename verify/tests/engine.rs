@@ -201,6 +201,10 @@ async fn audit_mode_and_uncovered_repositories() {
         "{}",
         v.reason()
     );
+    assert!(
+        !v.verifiers[0].covered,
+        "nothing covers what does not parse"
+    );
     let v = e
         .verify(&client, &format!("{}/team/app:missing", reg.host))
         .await;
@@ -208,6 +212,24 @@ async fn audit_mode_and_uncovered_repositories() {
         !v.allowed() && v.reason().contains("could not resolve"),
         "{}",
         v.reason()
+    );
+    // A covered image that cannot be resolved is still covered: the
+    // verifier's report says why it could not look.
+    assert!(v.verifiers[0].covered, "{:?}", v.verifiers);
+    assert!(!v.verifiers[0].allowed);
+    assert!(v.verifiers[0].reason.contains("could not resolve"));
+    // One no policy covers says so, resolvable or not.
+    let v = engine(&pki, Mode::Enforce, false, Some(&scoped))
+        .verify(&client, &format!("{}/team/app:missing", reg.host))
+        .await;
+    assert!(!v.allowed());
+    assert!(!v.verifiers[0].covered);
+    assert!(
+        v.verifiers[0]
+            .reason
+            .contains("has no applicable oci trust policy statement"),
+        "{:?}",
+        v.verifiers
     );
 }
 

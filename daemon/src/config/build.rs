@@ -53,7 +53,20 @@ impl Errors<'_> {
 
 /// Loads every document `config` names and builds the engine and the
 /// registry client, or reports every problem found.
-pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<ConfigError>> {
+/// What the built configuration is for: the daemon keeps state on disk
+/// under `state_dir` (the CRL cache); a one-shot command (`verify`,
+/// `check-config`) writes nothing there and works for a user who cannot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Serve,
+    OneShot,
+}
+
+pub fn build(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    purpose: Purpose,
+) -> Result<Built, Vec<ConfigError>> {
     let mut errors = Errors {
         config,
         list: Vec::new(),
@@ -79,7 +92,7 @@ pub fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<Built, Vec<Config
     let notation = config
         .notation
         .as_ref()
-        .and_then(|n| build_notation(config, n, &providers, &mut errors));
+        .and_then(|n| build_notation(config, n, &providers, purpose, &mut errors));
     let cosign = build_cosign(config, &providers, &mut errors);
     let registry = build_registry(config, &mut errors, &mut warnings);
     if !errors.list.is_empty() {
@@ -416,6 +429,7 @@ fn build_notation(
     config: &Config,
     n: &NotationConfig,
     providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
+    purpose: Purpose,
     errors: &mut Errors<'_>,
 ) -> Option<NotaryVerifier> {
     let key = "notation.trust_policy";
@@ -479,7 +493,7 @@ fn build_notation(
             RevocationMode::Offline => Mode::Offline,
         },
         crl_dir: n.revocation.crl_dir.clone(),
-        cache_dir: Some(config.state_dir.join("crl")),
+        cache_dir: (purpose == Purpose::Serve).then(|| config.state_dir.join("crl")),
         timeout: n.revocation.timeout,
         url_rewrite: n.revocation.url_rewrite.clone(),
     });

@@ -7,7 +7,7 @@ mod build;
 mod reader;
 mod schema;
 
-pub use build::{Built, build};
+pub use build::{Built, Purpose, build};
 pub use reader::ConfigError;
 pub use schema::*;
 

@@ -297,35 +297,60 @@ impl Reader {
     }
 }
 
-/// "500ms", "30s", "5m", "1h", "2h30m".
+/// Go's duration syntax as Kubernetes and Ratify write it: "500ms", "30s",
+/// "2.5s", "1.5m", "1h", "2h30m" (no sign, no units below milliseconds).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = Duration::ZERO;
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let mut total: u128 = 0;
     let mut rest = s.trim();
     if rest.is_empty() {
         return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-        if digits == 0 {
+        let int_len = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let whole: u128 = if int_len == 0 {
+            0
+        } else {
+            rest[..int_len].parse().ok()?
+        };
+        rest = &rest[int_len..];
+        // An optional fraction: ".5". At most nine digits count (nanoseconds).
+        let (mut frac, mut scale, mut frac_len) = (0u128, 1u128, 0usize);
+        if let Some(after) = rest.strip_prefix('.') {
+            frac_len = after
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(after.len());
+            for d in after[..frac_len].bytes().take(9) {
+                frac = frac * 10 + u128::from(d - b'0');
+                scale *= 10;
+            }
+            rest = &after[frac_len..];
+        }
+        if int_len == 0 && frac_len == 0 {
             return None;
         }
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (unit, len) = if rest.starts_with("ms") {
-            (Duration::from_millis(1), 2)
+        let (unit_nanos, len): (u128, usize) = if rest.starts_with("ms") {
+            (1_000_000, 2)
         } else if rest.starts_with('s') {
-            (Duration::from_secs(1), 1)
+            (NANOS_PER_SEC, 1)
         } else if rest.starts_with('m') {
-            (Duration::from_secs(60), 1)
+            (60 * NANOS_PER_SEC, 1)
         } else if rest.starts_with('h') {
-            (Duration::from_secs(3600), 1)
+            (3600 * NANOS_PER_SEC, 1)
         } else {
             return None;
         };
-        total = total.checked_add(unit.checked_mul(u32::try_from(n).ok()?)?)?;
+        let part = whole
+            .checked_mul(unit_nanos)?
+            .checked_add(frac.checked_mul(unit_nanos)? / scale)?;
+        total = total.checked_add(part)?;
         rest = &rest[len..];
     }
-    Some(total)
+    let secs = u64::try_from(total / NANOS_PER_SEC).ok()?;
+    let nanos = u32::try_from(total % NANOS_PER_SEC).ok()?;
+    Some(Duration::new(secs, nanos))
 }
 
 #[cfg(test)]
@@ -339,7 +364,25 @@ mod tests {
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_duration("2h30m"), Some(Duration::from_secs(9000)));
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        for bad in ["", "s", "10", "10x", "-1s", "1.5s", "99999999999h"] {
+        assert_eq!(parse_duration("2.5s"), Some(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("1.5m"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration(".5s"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1h0.25m"), Some(Duration::from_secs(3615)));
+        assert_eq!(
+            parse_duration("1.0000000009s"),
+            Some(Duration::from_secs(1))
+        );
+        for bad in [
+            "",
+            "s",
+            ".s",
+            "10",
+            "10x",
+            "-1s",
+            "1.5",
+            "1..5s",
+            "99999999999999999999999h",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

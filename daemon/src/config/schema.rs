@@ -300,10 +300,19 @@ fn read_notation(r: &mut Reader, mut t: Tbl<'_>) -> NotationConfig {
                 }
             };
             let providers = match value {
-                toml::Value::Array(items) if !items.is_empty() => items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_string))
-                    .collect::<Vec<_>>(),
+                toml::Value::Array(items) if !items.is_empty() => {
+                    let mut names = Vec::new();
+                    for (i, item) in items.iter().enumerate() {
+                        match item.as_str() {
+                            Some(name) => names.push(name.to_string()),
+                            None => r.error(
+                                &format!("{k}[{i}]"),
+                                "expected a key provider name (a string)",
+                            ),
+                        }
+                    }
+                    names
+                }
                 _ => {
                     r.error(&k, "expected a non-empty array of key provider names");
                     Vec::new()

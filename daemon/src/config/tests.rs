@@ -54,6 +54,17 @@ fn minimal_configuration_with_defaults() {
 }
 
 #[test]
+fn the_contracts_gatekeeper_table_with_a_fractional_deadline() {
+    let text = format!(
+        "{MINIMAL}[gatekeeper]\nlisten = \"0.0.0.0:6001\"\ntls_cert = \"tls/tls.crt\"\ntls_key = \"tls/tls.key\"\nclient_ca = \"tls/gatekeeper-ca.crt\"\ndeadline = \"2.5s\"\n"
+    );
+    let cfg = parse(Path::new("/etc/pullgate/config.toml"), &text).unwrap();
+    let gk = cfg.gatekeeper.unwrap();
+    assert_eq!(gk.deadline, std::time::Duration::from_millis(2500));
+    assert_eq!(gk.tls_cert, PathBuf::from("/etc/pullgate/tls/tls.crt"));
+}
+
+#[test]
 fn every_problem_is_reported_with_its_key() {
     let list = errors(
         r#"
@@ -77,6 +88,7 @@ max_signatures = 0
 "ca" = ["a"]
 "tsa:ok" = ["missing"]
 "ca:keys" = ["a"]
+"signingAuthority:n" = ["a", 5]
 [notation.revocation]
 mode = "sometimes"
 timeout = "5m"
@@ -113,6 +125,10 @@ listen = "0.0.0.0:6001"
         "names key provider \"missing\", which is not defined",
     );
     has(&list, "key provider \"a\" holds keys, not certificates");
+    has(
+        &list,
+        "notation.trust_stores.\"signingAuthority:n\"[1]: expected a key provider name (a string)",
+    );
     has(
         &list,
         "notation.revocation.mode: \"sometimes\" is not one of",
@@ -271,7 +287,7 @@ fn features_of_later_issues_are_refused_honestly() {
 
 fn build_errors(path: &Path) -> Vec<String> {
     let cfg = load(path).unwrap_or_else(|e| panic!("{e:?}"));
-    match build(&cfg, Arc::new(SystemClock)) {
+    match build(&cfg, Arc::new(SystemClock), Purpose::OneShot) {
         Ok(_) => Vec::new(),
         Err(list) => list.iter().map(ToString::to_string).collect(),
     }
@@ -420,7 +436,8 @@ keyless = {{ identity = "mitr@redhat.com", issuer = "https://github.com/login/oa
     let good = write(&ci.join("rekor.pub"), "fulcio", "");
     let cfg = load(&good).unwrap();
     assert!(cfg.cosign[0].policy.tlog_verify, "the default");
-    let built = build(&cfg, Arc::new(SystemClock)).unwrap_or_else(|e| panic!("{e:?}"));
+    let built =
+        build(&cfg, Arc::new(SystemClock), Purpose::OneShot).unwrap_or_else(|e| panic!("{e:?}"));
     let cosign = built.engine.config().cosign.as_ref().unwrap();
     assert_eq!(
         cosign.rekor_keys["keys"][0].log_id,
@@ -489,7 +506,8 @@ keyless = {{ identity_regexp = "^https://github\\.com/org/", issuer = "https://t
     let path = dir.path().join("config.toml");
     std::fs::write(&path, &text).unwrap();
     let cfg = load(&path).unwrap();
-    let built = build(&cfg, Arc::new(SystemClock)).unwrap_or_else(|e| panic!("{e:?}"));
+    let built =
+        build(&cfg, Arc::new(SystemClock), Purpose::OneShot).unwrap_or_else(|e| panic!("{e:?}"));
     let cosign = built.engine.config().cosign.as_ref().unwrap();
     let check = &cosign.bundles["ci"];
     assert!(!check.trust.root.ctlogs.is_empty());
@@ -508,4 +526,74 @@ keyless = {{ identity_regexp = "^https://github\\.com/org/", issuer = "https://t
     let list = build_errors(&path);
     has(&list, "cosign.trust_policy[0].trusted_root: ");
     has(&list, "broken.json");
+}
+
+#[test]
+fn one_shot_commands_write_nothing_under_state_dir() {
+    // Online revocation (the default) keeps a CRL cache under state_dir when
+    // serving; `verify` and `check-config` must work for a user who cannot
+    // write there.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = vectors().join("trustpolicies/notation-e2e/trustpolicy.json");
+    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
+    let unwritable = dir.path().join("a-file");
+    std::fs::write(&unwritable, "").unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "state_dir = {:?}\n[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n",
+            unwritable.join("state")
+        ),
+    )
+    .unwrap();
+    let cfg = load(&path).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(build(&cfg, Arc::new(SystemClock), Purpose::OneShot).is_ok());
+    let serve = build(&cfg, Arc::new(SystemClock), Purpose::Serve)
+        .err()
+        .expect("serving needs the CRL cache directory");
+    has(
+        &serve.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "CRL cache directory",
+    );
+    assert!(!unwritable.join("state").exists());
+}
+
+#[test]
+fn revocation_settings_are_part_of_the_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = vectors().join("trustpolicies/notation-e2e/trustpolicy.json");
+    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
+    let generation = |revocation: &str| {
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n{revocation}\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
+            ),
+        )
+        .unwrap();
+        let cfg = load(&path).unwrap_or_else(|e| panic!("{e:?}"));
+        build(&cfg, Arc::new(SystemClock), Purpose::OneShot)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .engine
+            .generation()
+            .clone()
+    };
+    let online = generation("");
+    assert_eq!(
+        online,
+        generation("[notation.revocation]\nmode = \"online\"")
+    );
+    // The timeout changes how long a check may take, not its verdict.
+    assert_eq!(
+        online,
+        generation("[notation.revocation]\nmode = \"online\"\ntimeout = \"3s\"")
+    );
+    let offline = generation("[notation.revocation]\nmode = \"offline\"");
+    assert_ne!(online, offline);
+    assert_ne!(
+        online,
+        generation("[notation.revocation]\nurl_rewrite = { \"http://a/\" = \"http://b/\" }")
+    );
 }

@@ -87,7 +87,7 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         Ok(c) => c,
         Err(errors) => return report(errors),
     };
-    let built = match config::build(&cfg, clock.clone()) {
+    let built = match config::build(&cfg, clock.clone(), config::Purpose::Serve) {
         Ok(b) => b,
         Err(errors) => return report(errors),
     };

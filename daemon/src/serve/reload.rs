@@ -135,7 +135,7 @@ fn reload(
         errors.iter().map(ToString::to_string).collect::<Vec<_>>()
     };
     let new = config::load(path).map_err(to_strings)?;
-    let built = config::build(&new, clock.clone()).map_err(to_strings)?;
+    let built = config::build(&new, clock.clone(), config::Purpose::Serve).map_err(to_strings)?;
     match (&new.cri, &current.cri) {
         (None, _) => {
             return Err(vec![format!(

@@ -162,6 +162,11 @@ impl CosignVerifier {
         self.policies.applicable(&repo.to_string())
     }
 
+    /// Why no policy looks at `reference` (when [`Self::applicable`] has none).
+    pub fn not_covered(&self, reference: &str, repo: &Repository) -> String {
+        not_covered(reference, repo)
+    }
+
     /// The verdict for `repo` at `subjects` (the resolved manifest first).
     /// `reference` is the image as reported in messages. `now` is the time
     /// certificates are checked at when a policy does without the
@@ -176,9 +181,7 @@ impl CosignVerifier {
     ) -> CosignReport {
         let Some(policy) = self.applicable(repo) else {
             return CosignReport::NotCovered {
-                reason: format!(
-                    "{reference} is not covered by any Cosign trust policy (no scope matches {repo})"
-                ),
+                reason: not_covered(reference, repo),
             };
         };
         let name = policy.name.clone();
@@ -709,6 +712,10 @@ pub(crate) fn decode_base64(s: &str) -> Result<Vec<u8>, String> {
     );
     let compact: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
     GO_STD.decode(compact).map_err(|e| e.to_string())
+}
+
+fn not_covered(reference: &str, repo: &Repository) -> String {
+    format!("{reference} is not covered by any Cosign trust policy (no scope matches {repo})")
 }
 
 #[cfg(test)]

@@ -29,6 +29,8 @@ pub struct Checker {
     cache: CrlCache,
     /// One certificate's check ends after this long, whatever it waits for.
     budget: Duration,
+    /// The verdict-relevant settings (mode, CRL directory, URL rewrites).
+    settings: String,
 }
 
 impl Checker {
@@ -47,7 +49,12 @@ impl Checker {
                 "offline revocation checking without CRLs: every revocable certificate's status is unknown"
             );
         }
+        let settings = format!(
+            "mode={:?} crl_dir={:?} url_rewrite={:?}",
+            settings.mode, settings.crl_dir, settings.url_rewrite
+        );
         Ok(Checker {
+            settings,
             budget: http.timeout() * CHECK_BUDGET_TIMEOUTS,
             http: online.then_some(http),
             crl_dir,
@@ -179,6 +186,10 @@ impl Checker {
 
 #[async_trait]
 impl RevocationChecker for Checker {
+    fn settings(&self) -> String {
+        self.settings.clone()
+    }
+
     async fn check(&self, cert: &Cert, issuer: &Cert, ctx: &RevocationContext) -> CertResult {
         if cert.ocsp_urls().is_empty() && cert.crl_urls().is_empty() {
             return CertResult {

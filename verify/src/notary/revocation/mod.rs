@@ -133,6 +133,12 @@ pub struct CertResult {
 pub trait RevocationChecker: Send + Sync {
     /// The status of `cert` (which has OCSP or CRL pointers) issued by `issuer`.
     async fn check(&self, cert: &Cert, issuer: &Cert, ctx: &RevocationContext) -> CertResult;
+
+    /// The settings that change verdicts (not the revocation data itself),
+    /// for the generation: a checker with other settings is another one.
+    fn settings(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
 }
 
 /// A checker that knows nothing: every revocable certificate is unknown
