@@ -321,7 +321,15 @@ impl Engine {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            let unreachable = parts.iter().any(|p| p.unreachable && p.report.covered);
+            // "Unreachable" (a re-check keeps an earlier verdict) only when
+            // reaching the registry could have changed the outcome: with
+            // `any`, one covered verifier could not look; with `all`, every
+            // denying verifier could not look (a definite denial decides).
+            let denying = || parts.iter().filter(|p| !p.report.allowed);
+            let unreachable = match self.config.require {
+                Require::Any => denying().any(|p| p.unreachable && p.report.covered),
+                Require::All => denying().next().is_some() && denying().all(|p| p.unreachable),
+            };
             self.deny(if unreachable {
                 Denial::unreachable(reason)
             } else {
@@ -476,5 +484,75 @@ fn cosign_part(report: CosignReport) -> Part {
             evidence: None,
             unreachable,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    fn engine(require: Require) -> Engine {
+        Engine::new(
+            EngineConfig {
+                mode: Mode::Enforce,
+                require,
+                notation: None,
+                cosign: None,
+                accept_platform_signatures: false,
+                platform: Platform::current(),
+                node: NodePolicy::default(),
+            },
+            Arc::new(FixedClock(time::OffsetDateTime::UNIX_EPOCH)),
+        )
+    }
+
+    fn part(name: &'static str, covered: bool, allowed: bool, unreachable: bool) -> Part {
+        Part {
+            report: VerifierReport {
+                name,
+                covered,
+                allowed,
+                reason: format!("{name} says so"),
+            },
+            evidence: None,
+            unreachable,
+        }
+    }
+
+    fn unreachable(require: Require, parts: Vec<Part>) -> bool {
+        let repo = "example.com/app:v1"
+            .parse::<ImageRef>()
+            .unwrap()
+            .repository()
+            .clone();
+        match engine(require)
+            .combine("example.com/app:v1", repo, None, parts)
+            .decision
+        {
+            Decision::Denied(d) => d.is_unreachable(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A re-check keeps an earlier verdict only when reaching the registry
+    /// could have changed the outcome.
+    #[test]
+    fn a_definite_denial_is_not_masked_by_an_unreachable_verifier() {
+        let definite = || part("notation", true, false, false);
+        let offline = || part("cosign", true, false, true);
+        // all: a definite denial decides, whatever the other could not see.
+        assert!(!unreachable(Require::All, vec![definite(), offline()]));
+        assert!(!unreachable(
+            Require::All,
+            vec![part("notation", false, false, false), offline()]
+        ));
+        assert!(unreachable(
+            Require::All,
+            vec![part("notation", true, true, false), offline()]
+        ));
+        // any: the verifier that could not look might have allowed.
+        assert!(unreachable(Require::Any, vec![definite(), offline()]));
+        assert!(!unreachable(Require::Any, vec![definite()]));
     }
 }

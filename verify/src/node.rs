@@ -125,7 +125,10 @@ impl NodePolicy {
                     r.repository() == image.repository()
                         && match (r.digest(), r.tag()) {
                             (Some(d), _) => digests().any(|x| x == d),
-                            (None, Some(t)) => image.tag() == Some(t),
+                            // A tag entry names what the tag points at:
+                            // a reference that brings its own digest
+                            // (`app:hotfix@sha256:…`) is not covered.
+                            (None, Some(t)) => image.tag() == Some(t) && image.digest().is_none(),
                             (None, None) => false,
                         }
                 }
@@ -224,6 +227,16 @@ mod tests {
             Some(Decision::BreakGlass(_))
         ));
         assert!(bg("example.com/app:other", None).is_none());
+        // The tag entry does not reach a digest the reference names itself,
+        // before or after resolution, nor for an image already present.
+        let tagged_digest = format!("example.com/app:hotfix@{D2}");
+        assert!(bg(&tagged_digest, None).is_none());
+        assert!(bg(&tagged_digest, Some(&d2)).is_none());
+        assert!(p.allows_present(&r(&tagged_digest), &d2).is_none());
+        assert!(
+            p.allows_present(&r("example.com/app:hotfix"), &d2)
+                .is_some()
+        );
         assert!(bg("example.com/app2:hotfix", None).is_none());
         assert!(matches!(
             bg("example.com/other:v", Some(&d2)),

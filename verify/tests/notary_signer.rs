@@ -576,3 +576,36 @@ async fn trusted_identities_match_the_leaf_subject() {
     let o = run(&other, &stores, &pki.chain(), &opts(EnvelopeFormat::Jws)).await;
     assert!(failure(&o).starts_with("authenticity validation failed: signing certificate from the digital signature does not match the X.509 trusted identities"), "{}", failure(&o));
 }
+
+#[tokio::test]
+async fn a_chain_longer_than_sixteen_certificates_is_refused_before_its_checks() {
+    // 15 intermediates: leaf, 15, root = 17 certificates.
+    let pki = TestPki::code_signing_chain(15);
+    for format in FORMATS {
+        let o = run(
+            &strict(),
+            &trust("ca", &[&pki.root]),
+            &pki.chain(),
+            &opts(format),
+        )
+        .await;
+        assert!(!o.verified());
+        assert!(
+            failure(&o).contains(
+                "certificate-chain is invalid, it has 17 certificates, more than the 16 pullgate accepts"
+            ),
+            "{format:?}: {}",
+            failure(&o)
+        );
+    }
+    // 14 intermediates (16 certificates) still verify.
+    let pki = TestPki::code_signing_chain(14);
+    let o = run(
+        &strict(),
+        &trust("ca", &[&pki.root]),
+        &pki.chain(),
+        &opts(EnvelopeFormat::Jws),
+    )
+    .await;
+    assert!(o.verified(), "{}", failure(&o));
+}

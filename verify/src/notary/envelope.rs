@@ -7,6 +7,9 @@ use time::OffsetDateTime;
 use super::algorithm::Algorithm;
 use crate::x509::Cert;
 
+/// The longest signing certificate chain an envelope may carry.
+pub const MAX_CHAIN_CERTIFICATES: usize = 16;
+
 pub const MEDIA_TYPE_JWS: &str = "application/jose+json";
 pub const MEDIA_TYPE_COSE: &str = "application/cose";
 pub const PAYLOAD_CONTENT_TYPE: &str = "application/vnd.cncf.notary.payload.v1+json";
@@ -101,6 +104,14 @@ pub(crate) fn validate_content(content: &EnvelopeContent) -> Result<(), Integrit
     }
     if s.chain.is_empty() {
         return invalid("certificate-chain not present or is empty".into());
+    }
+    // Each certificate costs signature checks; notation-go sets no limit,
+    // real chains have two to five (docs/notary-parity.md).
+    if s.chain.len() > MAX_CHAIN_CERTIFICATES {
+        return invalid(format!(
+            "certificate-chain is invalid, it has {} certificates, more than the {MAX_CHAIN_CERTIFICATES} pullgate accepts",
+            s.chain.len()
+        ));
     }
     crate::x509::validate_code_signing_chain(&s.chain)
         .or_else(|e| invalid(format!("certificate-chain is invalid, {e}")))?;

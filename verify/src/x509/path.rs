@@ -11,6 +11,12 @@ use super::cert::{Cert, Eku};
 use super::chain::check_signature_from;
 
 const MAX_DEPTH: usize = 10;
+/// Go's `maxChainSignatureChecks`: the search stops (with an error) after
+/// this many signature checks, so certificates an attacker adds cannot make
+/// it exponential.
+const MAX_SIGNATURE_CHECKS: usize = 100;
+const SIGNATURE_LIMIT: &str =
+    "x509: signature check attempts limit reached while verifying certificate chain";
 
 /// Extensions Go's parser handles; any other critical extension makes Go's
 /// `Verify` fail with "unhandled critical extension".
@@ -77,7 +83,17 @@ pub fn verify_path(leaf: &Cert, opts: &VerifyOptions<'_>) -> Result<Vec<Cert>, S
     valid(leaf, opts.time)?;
     let mut hint = None;
     let mut chains = Vec::new();
-    build(vec![leaf.clone()], opts, &mut chains, &mut hint);
+    let mut checks = 0usize;
+    build(
+        vec![leaf.clone()],
+        opts,
+        &mut chains,
+        &mut hint,
+        &mut checks,
+    );
+    if checks > MAX_SIGNATURE_CHECKS {
+        return Err(SIGNATURE_LIMIT.into());
+    }
     if chains.is_empty() {
         return Err(match hint {
             Some((err, name)) => format!(
@@ -99,9 +115,10 @@ fn build(
     opts: &VerifyOptions<'_>,
     out: &mut Vec<Vec<Cert>>,
     hint: &mut Option<(String, String)>,
+    checks: &mut usize,
 ) {
     let Some(current) = chain.last() else { return };
-    if chain.len() > MAX_DEPTH || out.len() >= 8 {
+    if chain.len() > MAX_DEPTH || out.len() >= 8 || *checks > MAX_SIGNATURE_CHECKS {
         return;
     }
     let candidates = opts
@@ -111,6 +128,10 @@ fn build(
         .chain(opts.intermediates.iter().map(|c| (c, false)))
         .filter(|(c, _)| c.raw_subject() == current.raw_issuer() && !chain.contains(c));
     for (candidate, is_root) in candidates {
+        *checks += 1;
+        if *checks > MAX_SIGNATURE_CHECKS {
+            return;
+        }
         if let Err(e) = check_signature_from(current, candidate) {
             if hint.is_none() {
                 *hint = Some((e.to_string(), common_name(candidate)));
@@ -133,7 +154,7 @@ fn build(
         if is_root {
             out.push(next);
         } else {
-            build(next, opts, out, hint);
+            build(next, opts, out, hint, checks);
         }
     }
 }

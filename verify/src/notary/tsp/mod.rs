@@ -103,12 +103,19 @@ pub struct Timestamp {
 impl Timestamp {
     /// The whole interval is at or before `t`.
     pub fn bounded_before(&self, t: OffsetDateTime) -> bool {
-        self.value + self.accuracy <= t
+        // An interval that leaves the representable range is not bounded.
+        time::Duration::try_from(self.accuracy)
+            .ok()
+            .and_then(|a| self.value.checked_add(a))
+            .is_some_and(|end| end <= t)
     }
 
     /// The whole interval is at or after `t`.
     pub fn bounded_after(&self, t: OffsetDateTime) -> bool {
-        self.value - self.accuracy >= t
+        time::Duration::try_from(self.accuracy)
+            .ok()
+            .and_then(|a| self.value.checked_sub(a))
+            .is_some_and(|start| start >= t)
     }
 }
 
@@ -637,6 +644,7 @@ fn tst_info(content: &[u8]) -> R<TstInfo> {
 
 fn accuracy(a: &Tlv<'_>) -> R<Duration> {
     let mut d = Duration::ZERO;
+    let mut last = 0;
     for part in items(a)? {
         let value = |t: &Tlv<'_>| -> R<u64> {
             let implicit = Tlv {
@@ -647,12 +655,22 @@ fn accuracy(a: &Tlv<'_>) -> R<Duration> {
             u64::try_from(int(&implicit)?)
                 .map_err(|_| "asn1: structure error: negative accuracy".to_string())
         };
-        match part.tag {
-            0x02 => d += Duration::from_secs(value(&part)?),
-            0x80 => d += Duration::from_millis(value(&part)?),
-            0x81 => d += Duration::from_micros(value(&part)?),
+        // Each optional field at most once, in order (as Go's asn1 reads
+        // the struct: anything else is left over, an error).
+        let (rank, part) = match part.tag {
+            0x02 => (1, Duration::from_secs(value(&part)?)),
+            0x80 => (2, Duration::from_millis(value(&part)?)),
+            0x81 => (3, Duration::from_micros(value(&part)?)),
             _ => return asn1::err("tags don't match (accuracy)"),
+        };
+        if rank <= last {
+            return Err("asn1: syntax error: trailing data (accuracy)".to_string());
         }
+        last = rank;
+        // Untrusted until the token's signature is checked: never overflow.
+        d = d
+            .checked_add(part)
+            .ok_or_else(|| "asn1: structure error: accuracy out of range".to_string())?;
     }
     Ok(d)
 }
@@ -691,5 +709,47 @@ impl TstInfo {
 
     pub fn gen_time(&self) -> OffsetDateTime {
         self.gen_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Accuracy ::= SEQUENCE { seconds INTEGER, millis [0], micros [1] }`
+    /// with each field at `i64::MAX`: an error, not an overflow.
+    #[test]
+    fn an_accuracy_beyond_range_is_an_error() {
+        let max = [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        let mut body = Vec::new();
+        for tag in [0x02u8, 0x80, 0x81] {
+            body.push(tag);
+            body.push(8);
+            body.extend_from_slice(&max);
+        }
+        let mut der = vec![0x30, body.len() as u8];
+        der.extend_from_slice(&body);
+        let tlv = one(&der).unwrap();
+        let most = Duration::from_secs(i64::MAX as u64)
+            + Duration::from_millis(i64::MAX as u64)
+            + Duration::from_micros(i64::MAX as u64);
+        assert_eq!(accuracy(&tlv).unwrap(), most);
+
+        // A field twice (three seconds fields could add up beyond range).
+        let mut twice = vec![0x30, 20, 0x02, 8];
+        twice.extend_from_slice(&max);
+        twice.extend_from_slice(&[0x02, 8]);
+        twice.extend_from_slice(&max);
+        assert_eq!(
+            accuracy(&one(&twice).unwrap()).unwrap_err(),
+            "asn1: syntax error: trailing data (accuracy)"
+        );
+
+        let stamp = Timestamp {
+            value: OffsetDateTime::UNIX_EPOCH,
+            accuracy: Duration::MAX,
+        };
+        assert!(!stamp.bounded_before(OffsetDateTime::UNIX_EPOCH));
+        assert!(!stamp.bounded_after(OffsetDateTime::UNIX_EPOCH));
     }
 }
