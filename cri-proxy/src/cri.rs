@@ -11,6 +11,7 @@ use crate::proto::{self, ProtoError, Value};
 
 /// Method paths.
 pub mod path {
+    pub const IMAGE_SERVICE_PREFIX: &str = "/runtime.v1.ImageService/";
     pub const PULL_IMAGE: &str = "/runtime.v1.ImageService/PullImage";
     pub const IMAGE_STATUS: &str = "/runtime.v1.ImageService/ImageStatus";
     pub const LIST_IMAGES: &str = "/runtime.v1.ImageService/ListImages";

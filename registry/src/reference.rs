@@ -185,21 +185,28 @@ impl fmt::Display for ImageRef {
     }
 }
 
-/// Splits `name` into registry and path with Docker's rule: the first
-/// component is a registry when it contains `.` or `:`, is `localhost`, or
-/// has an uppercase letter; otherwise the image is on Docker Hub, and a
-/// single-component name is in `library/`.
+/// Splits `name` into registry and path with Docker's rule
+/// (`splitDockerDomain`): the first component is a registry when it
+/// contains `.` or `:`, is `localhost`, or has an uppercase letter;
+/// otherwise the image is on Docker Hub. A single-component path on Docker
+/// Hub (`nginx`, `docker.io/nginx`, `index.docker.io/nginx`) is in
+/// `library/`.
 fn split_domain(name: &str) -> (&str, String) {
-    match name.split_once('/') {
+    let (registry, path) = match name.split_once('/') {
         Some((first, rest))
             if first.contains(['.', ':'])
                 || first == "localhost"
                 || first.chars().any(|c| c.is_ascii_uppercase()) =>
         {
-            (first, rest.to_string())
+            (first, rest)
         }
-        Some(_) => (DOCKER_HUB, name.to_string()),
-        None => (DOCKER_HUB, format!("library/{name}")),
+        _ => (DOCKER_HUB, name),
+    };
+    let hub = registry == DOCKER_HUB || registry == "index.docker.io";
+    if hub && !path.contains('/') {
+        (registry, format!("library/{path}"))
+    } else {
+        (registry, path.to_string())
     }
 }
 

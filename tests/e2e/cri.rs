@@ -553,9 +553,18 @@ async fn break_glass_lets_the_listed_image_through_with_a_warning_and_a_metric()
             .await,
         "no signature",
     );
-    assert_eq!(serve.metric("pullgate_break_glass_total"), 1);
+    // One pull and one ImageStatus answer rested on the entry.
+    assert_eq!(serve.metric("pullgate_break_glass_total"), 2);
+    assert_eq!(
+        serve.metric("pullgate_cri_image_status_passed_through_total{decision=\"break_glass\"}"),
+        1
+    );
     let log = serve.log();
     assert!(log.contains("WARN") && log.contains("break-glass"), "{log}");
+    assert!(
+        log.contains("image on the node reported present without verification"),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,6 +64,10 @@ pub struct EnforceMetrics {
     /// Background re-checks of verified images, and those that denied.
     pub rechecks: AtomicU64,
     pub rechecks_denied: AtomicU64,
+    /// `ImageStatus` answers "present" on the strength of `allow_digests`
+    /// or `break_glass` rather than a verification.
+    pub status_allowed_digest: AtomicU64,
+    pub status_break_glass: AtomicU64,
 }
 
 impl EnforceMetrics {
@@ -203,6 +207,7 @@ impl Enforcer {
             Ok(p) => p,
             Err(e) => {
                 let v = engine.cannot_verify("", format!("malformed PullImageRequest: {e}"));
+                tracing::warn!(reason = %v.reason(), decision = v.decision.kind(), "pull request could not be read");
                 return self.finish_unresolved(v, &request, upstream, None).await;
             }
         };
@@ -257,9 +262,12 @@ impl Enforcer {
             let resolved = resolved.clone();
             self.inner
                 .cache
-                .get_or_verify(key, &pull.image, engine.mode(), move || async move {
-                    engine.verify_resolved(&registry, &resolved).await
-                })
+                .get_or_verify(
+                    key.clone(),
+                    &pull.image,
+                    engine.mode(),
+                    move || async move { engine.verify_resolved(&registry, &resolved).await },
+                )
                 .await
         };
         self.inner.metrics.count(&verdict.decision);
@@ -267,7 +275,10 @@ impl Enforcer {
         match &verdict.decision {
             Decision::Verified(_) | Decision::Audited { .. } => {}
             other => {
-                if let Decision::Denied(_) = other
+                // A denial for want of the registry says nothing new about
+                // an image verified before: it stays present (air gaps).
+                if let Decision::Denied(d) = other
+                    && !d.is_unreachable()
                     && let Err(e) = self.inner.state.forget(&repository, &digest)
                 {
                     self.state_failure(&e);
@@ -278,8 +289,17 @@ impl Enforcer {
         let response = self
             .forward_pinned(&request, upstream, &resolved.reference, &digest)
             .await;
+        // Recorded only while the verdict still stands: a re-check that
+        // denied it during the pull must not be undone here.
+        let still_verified = || {
+            self.inner
+                .cache
+                .peek(&key)
+                .is_some_and(|v| matches!(v.decision, Decision::Verified(_)))
+        };
         if matches!(verdict.decision, Decision::Verified(_))
             && let Some(image_id) = pulled_image(&response)
+            && still_verified()
             && let Err(e) =
                 self.inner
                     .state
@@ -408,8 +428,13 @@ impl Enforcer {
         };
         let policy = self.policy();
         let asked = cri::status_request_str(&asked_message).unwrap_or_default();
-        if self.present_allowed(&policy.engine, asked, info.id, &info.repo_digests) {
-            return response;
+        match self.presence(&policy.engine, asked, info.id, &info.repo_digests) {
+            Some(Presence::Verified) => return response,
+            Some(Presence::Passed(verdict)) => {
+                self.count_passed_status(asked, info.id, &verdict);
+                return response;
+            }
+            None => {}
         }
         if policy.engine.mode() == Mode::Audit {
             self.inner
@@ -435,15 +460,16 @@ impl Enforcer {
         }
     }
 
-    /// Whether the image on the node may be reported present for `asked`
-    /// (a reference, or an image ID).
-    fn present_allowed(
+    /// Why the image on the node may be reported present for `asked` (a
+    /// reference, or an image ID), if it may: `repo_digests` and `id` are
+    /// containerd's answer.
+    fn presence(
         &self,
         engine: &Engine,
         asked: &str,
         id: &str,
         repo_digests: &[&str],
-    ) -> bool {
+    ) -> Option<Presence> {
         let generation = engine.generation();
         let state = &self.inner.state;
         let references = &self.inner.references;
@@ -454,28 +480,53 @@ impl Enforcer {
                 .filter_map(|rd| references.parse(rd))
                 .filter(|r| r.digest().is_some())
         };
-        let allowed_pair = |r: &ImageRef, repo: &Repository, d: &Digest| {
-            state.is_verified(repo, d, generation) || engine.pass_through_present(r, d).is_some()
+        let pair = |r: &ImageRef, repo: &Repository, d: &Digest| {
+            if state.is_verified(repo, d, generation) {
+                Some(Presence::Verified)
+            } else {
+                engine
+                    .pass_through_present(r, d)
+                    .map(|v| Presence::Passed(Box::new(v)))
+            }
         };
         if asked == id || is_digest(asked) {
             // By ID (the kubelet's later calls): verified in some repository.
-            return state.is_verified_id(id, generation)
-                || pairs().any(|r| {
-                    r.digest()
-                        .is_some_and(|d| allowed_pair(&r, r.repository(), d))
-                });
+            if state.is_verified_id(id, generation) {
+                return Some(Presence::Verified);
+            }
+            return pairs().find_map(|r| r.digest().and_then(|d| pair(&r, r.repository(), d)));
         }
-        let Some(reference) = references.parse(asked) else {
-            return false;
-        };
+        let reference = references.parse(asked)?;
         let repo = reference.repository();
         if let Some(d) = reference.digest() {
-            return allowed_pair(&reference, repo, d);
+            // The answer must be that image: containerd's record names
+            // `repo@d` (or its ID was verified), whatever resolved it.
+            let answered = state.is_verified_id(id, generation)
+                || pairs().any(|r| r.repository() == repo && r.digest() == Some(d));
+            if !answered {
+                return None;
+            }
+            return pair(&reference, repo, d);
         }
-        pairs().filter(|r| r.repository() == repo).any(|r| {
-            r.digest()
-                .is_some_and(|d| allowed_pair(&reference, repo, d))
-        })
+        pairs()
+            .filter(|r| r.repository() == repo)
+            .find_map(|r| r.digest().and_then(|d| pair(&reference, repo, d)))
+    }
+
+    /// An image reported present by a pass-through: counted, and a
+    /// break-glass logged as the warning it is.
+    fn count_passed_status(&self, asked: &str, id: &str, verdict: &Verdict) {
+        let m = &self.inner.metrics;
+        match &verdict.decision {
+            Decision::BreakGlass(a) => {
+                m.status_break_glass.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(image = %asked, id = %id, entry = %a.entry(), "break-glass: image on the node reported present without verification");
+            }
+            Decision::AllowedDigest(_) => {
+                m.status_allowed_digest.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
     }
 
     /// Re-verifies every image verified under the current generation, one
@@ -520,14 +571,16 @@ impl Enforcer {
                         .rechecks_denied
                         .fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(image = %image, reason = %d.reason(), "re-check denied a verified image; it is no longer reported present");
+                    // The cache first, so a pull finishing now does not
+                    // record the image again (it checks the cache).
+                    self.inner.cache.invalidate(&CacheKey {
+                        repository: repository.clone(),
+                        digest: digest.clone(),
+                        generation: engine.generation().clone(),
+                    });
                     if let Err(e) = self.inner.state.forget(&repository, &digest) {
                         self.state_failure(&e);
                     }
-                    self.inner.cache.invalidate(&CacheKey {
-                        repository,
-                        digest,
-                        generation: engine.generation().clone(),
-                    });
                 }
                 _ => {
                     tracing::info!(image = %image, reason = %verdict.reason(), "re-check could not reach the registry; keeping the verdict");
@@ -557,6 +610,14 @@ impl Enforcer {
             .fetch_add(1, Ordering::Relaxed);
         tracing::error!(error = %error, "could not save the verified state");
     }
+}
+
+/// Why an image on the node is reported present.
+enum Presence {
+    /// Verified under the current generation.
+    Verified,
+    /// Allowed by the node's lists (`allow_digests`, `break_glass`).
+    Passed(Box<Verdict>),
 }
 
 /// Whether `text` is a digest (checked only when it starts like one: a failed parse builds an
@@ -631,15 +692,31 @@ fn log_verdict(pull: &PullRequest, verdict: &Verdict) {
 
 #[async_trait]
 impl Interceptor for Enforcer {
+    /// `PullImage` and `ImageStatus` are decided; every other method of
+    /// `runtime.v1.ImageService` (known or not) passes through. Other
+    /// services are refused: the socket is the kubelet's image endpoint,
+    /// and containerd's other APIs (`runtime.v1alpha2.ImageService`, its
+    /// images and containers services) would pull or run unverified.
     fn intercepts(&self, path: &str) -> bool {
-        path == path::PULL_IMAGE || path == path::IMAGE_STATUS
+        path == path::PULL_IMAGE
+            || path == path::IMAGE_STATUS
+            || !path.starts_with(path::IMAGE_SERVICE_PREFIX)
     }
 
     async fn call(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse {
         match request.path.as_str() {
             path::PULL_IMAGE => self.pull(request, upstream).await,
             path::IMAGE_STATUS => self.status(request, upstream).await,
-            _ => forward(&request, upstream).await,
+            p if p.starts_with(path::IMAGE_SERVICE_PREFIX) => forward(&request, upstream).await,
+            p => {
+                tracing::warn!(path = %p, "refused a call outside runtime.v1.ImageService");
+                UnaryResponse::error(
+                    code::UNIMPLEMENTED,
+                    &format!(
+                        "pullgate: {p} is not served on the image service socket (only runtime.v1.ImageService)"
+                    ),
+                )
+            }
         }
     }
 }

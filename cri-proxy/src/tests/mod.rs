@@ -1,6 +1,7 @@
 //! The proxy end to end, in-process: a real [`Proxy`] on a unix socket under a temporary
 //! directory, a scripted fake containerd behind it, and a raw HTTP/2 gRPC client in front.
 
+mod enforce;
 mod intercept;
 mod lifecycle;
 mod limits;

@@ -39,8 +39,20 @@ pub fn render(shared: &Shared) -> String {
     metric(
         "pullgate_break_glass_total",
         "counter",
-        "Pulls let through by a break_glass entry.",
-        &[("", l(&e.break_glass))],
+        "Pulls and ImageStatus answers let through by a break_glass entry (each also logged as a warning).",
+        &[(
+            "",
+            l(&e.break_glass).saturating_add(l(&e.status_break_glass)),
+        )],
+    );
+    metric(
+        "pullgate_cri_image_status_passed_through_total",
+        "counter",
+        "ImageStatus answers \"present\" for an image allowed by allow_digests or break_glass, not verified.",
+        &[
+            ("decision=\"allowed_digest\"", l(&e.status_allowed_digest)),
+            ("decision=\"break_glass\"", l(&e.status_break_glass)),
+        ],
     );
     metric(
         "pullgate_cri_image_status_hidden_total",

@@ -20,6 +20,31 @@ fn docker_hub_defaults() {
 
     let r = parse("index.docker.io/library/busybox");
     assert_eq!(r.repository().registry(), "docker.io");
+
+    // Docker's and containerd's rule: a one-component path on Docker Hub is
+    // an official image, however the registry is spelled.
+    for text in [
+        "nginx:1",
+        "docker.io/nginx:1",
+        "index.docker.io/nginx:1",
+        "docker.io/library/nginx:1",
+        "library/nginx:1",
+    ] {
+        assert_eq!(
+            parse(text).to_string(),
+            "docker.io/library/nginx:1",
+            "{text}"
+        );
+    }
+    assert_eq!(
+        parse("docker.io/team/app").to_string(),
+        "docker.io/team/app:latest"
+    );
+    // Other registries keep one-component paths as they are.
+    assert_eq!(
+        parse("example.com/nginx").to_string(),
+        "example.com/nginx:latest"
+    );
 }
 
 #[test]
