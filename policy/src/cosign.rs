@@ -283,14 +283,21 @@ impl CosignPolicies {
     }
 }
 
-/// A keyless policy names who signs (an identity, as cosign requires one of
-/// `--certificate-identity[-regexp]`), where the certificates chain to, and
+/// A keyless policy names who signs (an identity and its OIDC issuer, as
+/// cosign requires one of `--certificate-identity[-regexp]` and one of
+/// `--certificate-oidc-issuer[-regexp]`), where the certificates chain to, and
 /// at most one of each exact/regexp pair; regular expressions must compile.
 fn check_keyless(k: &Keyless, trusted_root: bool, err: &mut dyn FnMut(&'static str, String)) {
     if k.identity.is_none() && k.identity_regexp.is_none() {
         err(
             "keyless.identity",
             "a keyless policy needs identity or identity_regexp (the certificate's subject alternative name): without one, any certificate of the CA would be accepted".into(),
+        );
+    }
+    if k.issuer.is_none() && k.issuer_regexp.is_none() {
+        err(
+            "keyless.issuer",
+            "a keyless policy needs issuer or issuer_regexp (the OIDC issuer that vouched for the identity), as cosign requires; for certificates without the issuer extension (a private CA), issuer_regexp = \".*\"".into(),
         );
     }
     if k.identity.is_some() && k.identity_regexp.is_some() {
@@ -463,7 +470,7 @@ mod tests {
     };
 
     #[test]
-    fn keyless_policies_need_an_identity_and_roots() {
+    fn keyless_policies_need_an_identity_an_issuer_and_roots() {
         let good = Keyless {
             identity: Some("me@example.com".into()),
             issuer_regexp: Some("^https://github\\.com/".into()),
@@ -497,6 +504,16 @@ mod tests {
         );
         let errors = CosignPolicies::new(vec![keyless(GOOD)]).unwrap_err();
         assert_eq!(errors[0].key, "keyless.identity");
+        assert_eq!(errors[1].key, "keyless.issuer");
+        // An identity without an issuer: cosign refuses it too.
+        let errors = CosignPolicies::new(vec![keyless(Keyless {
+            issuer_regexp: None,
+            ..good.clone()
+        })])
+        .unwrap_err();
+        let got: Vec<&str> = errors.iter().map(|e| e.key).collect();
+        assert_eq!(got, ["keyless.issuer"]);
+        assert!(errors[0].message.contains("as cosign requires"));
         // a trusted root stands in for the Fulcio roots
         let mut p = keyless(Keyless {
             fulcio_roots: None,

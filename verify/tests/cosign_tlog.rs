@@ -99,10 +99,12 @@ fn policy(with_keys: bool, tlog_verify: bool, keyless: Option<Keyless>) -> Cosig
     }
 }
 
+/// Without an issuer: any, including none (`issuer_regexp = ".*"`, which
+/// a private CA's certificates without the extension need).
 fn identity(identity: &str, issuer: Option<&str>) -> Keyless {
     Keyless {
         issuer: issuer.map(str::to_string),
-        issuer_regexp: None,
+        issuer_regexp: issuer.is_none().then(|| ".*".to_string()),
         identity: Some(identity.into()),
         identity_regexp: None,
         fulcio_roots: Some("fulcio".into()),

@@ -9,6 +9,10 @@ const MAX_DEPTH: usize = 16;
 /// duplicate-key check cheap on hostile input.
 const MAX_MAP_ENTRIES: u64 = 256;
 const MAX_ARRAY_ITEMS: u64 = 4096;
+/// Items in one decode: a COSE_Sign1 envelope holds a few dozen; each
+/// decoded item costs tens of bytes whatever its encoded size, so a 32 MiB
+/// envelope of one-byte items would otherwise cost a gigabyte.
+const MAX_ITEMS: usize = 16384;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -70,12 +74,15 @@ pub enum CborError {
     Trailing(usize),
     #[error("cbor: length exceeds the input")]
     TooLong,
+    #[error("cbor: more than {MAX_ITEMS} items")]
+    TooManyItems,
 }
 
 pub struct Decoder<'a> {
     input: &'a [u8],
     pos: usize,
     allow_tags: bool,
+    items: usize,
 }
 
 impl<'a> Decoder<'a> {
@@ -84,6 +91,7 @@ impl<'a> Decoder<'a> {
             input,
             pos: 0,
             allow_tags,
+            items: 0,
         }
     }
 
@@ -143,6 +151,10 @@ impl<'a> Decoder<'a> {
     fn item(&mut self, depth: usize) -> Result<Value, CborError> {
         if depth > MAX_DEPTH {
             return Err(CborError::TooDeep);
+        }
+        self.items += 1;
+        if self.items > MAX_ITEMS {
+            return Err(CborError::TooManyItems);
         }
         let initial = self.byte()?;
         let (major, info) = (initial >> 5, initial & 0x1f);
@@ -277,6 +289,27 @@ pub fn encode_head(out: &mut Vec<u8>, major: u8, n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_number_of_items_is_bounded() {
+        // Arrays of 4000 zeros, nested in an array of 5: 20006 items.
+        let mut many = vec![0x85];
+        for _ in 0..5 {
+            many.extend_from_slice(&[0x99, 0x0f, 0xa0]);
+            many.extend(std::iter::repeat_n(0x00, 4000));
+        }
+        assert_eq!(
+            Decoder::decode_all(&many, false),
+            Err(CborError::TooManyItems)
+        );
+        // Four such arrays (16005 items) are within the bound.
+        let mut fewer = vec![0x84];
+        for _ in 0..4 {
+            fewer.extend_from_slice(&[0x99, 0x0f, 0xa0]);
+            fewer.extend(std::iter::repeat_n(0x00, 4000));
+        }
+        assert!(Decoder::decode_all(&fewer, false).is_ok());
+    }
 
     #[test]
     fn decodes_and_rejects() {
