@@ -83,6 +83,16 @@ async fn verify(
     scheme: SigningScheme,
     checker: &dyn RevocationChecker,
 ) -> Outcome {
+    verify_trusting(doc, chain, &trust(chain), scheme, checker).await
+}
+
+async fn verify_trusting(
+    doc: &TrustPolicyDocument,
+    chain: &[TestCert],
+    stores: &TrustStores,
+    scheme: SigningScheme,
+    checker: &dyn RevocationChecker,
+) -> Outcome {
     let refs: Vec<&TestCert> = chain.iter().collect();
     let opts = SignOptions {
         signing_time: SIGNED,
@@ -90,11 +100,10 @@ async fn verify(
         ..SignOptions::new(EnvelopeFormat::Jws)
     };
     let env = sign(&target(), &refs, &opts);
-    let stores = trust(chain);
     let target = target();
     let ctx = Context {
         policy: &doc.statements()[0],
-        stores: &stores,
+        stores,
         revocation: checker,
         now: NOW,
         target: &target,
@@ -307,4 +316,45 @@ async fn strict_with_ocsp() {
             "revocation validation failed: signing certificate with subject \"{leaf}\" revocation status is unknown"
         )
     );
+}
+
+/// At `audit`, a chain no trust store vouches for is logged as untrusted,
+/// and its CRL and OCSP URLs (chosen by whoever made it) are not fetched;
+/// a trusted chain's are.
+#[tokio::test]
+async fn an_untrusted_chain_at_audit_does_not_make_the_node_fetch_its_urls() {
+    let chain = crl_chain();
+    let server = FileServer::start().await;
+    server.put("/leaf.crl", read("revocation/notation-e2e-crl/leaf.crl"));
+    server.put(
+        "/intermediate.crl",
+        read("revocation/notation-e2e-crl/intermediate.crl"),
+    );
+    let checker = Checker::new(RevocationSettings {
+        url_rewrite: [(
+            "http://localhost:10086/".to_string(),
+            format!("{}/", server.base()),
+        )]
+        .into(),
+        ..RevocationSettings::default()
+    })
+    .unwrap();
+    let audit = level("audit", "");
+    let others = trust(&ocsp_chain());
+    let o = verify_trusting(&audit, &chain, &others, SigningScheme::X509, &checker).await;
+    assert!(o.verified(), "{}", failure(&o));
+    let (action, error) = revocation_result(&o).unwrap();
+    assert_eq!(action, Action::Log);
+    assert!(
+        error
+            .unwrap()
+            .starts_with("not checked: the certificate chain is not trusted")
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+
+    // Trusted, the same chain's CRLs are downloaded.
+    let o = verify(&audit, &chain, SigningScheme::X509, &checker).await;
+    assert!(o.verified(), "{}", failure(&o));
+    assert_eq!(revocation_result(&o), Some((Action::Log, None)));
+    assert!(!server.requests().is_empty());
 }

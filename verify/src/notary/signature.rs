@@ -174,7 +174,8 @@ async fn pipeline(run: &mut Run<'_>, content: &EnvelopeContent) -> bool {
             "the signature's certificate chain does not contain any trusted certificate".to_string()
         }),
     };
-    if authenticity.is_some() {
+    let untrusted = authenticity.is_some();
+    if untrusted {
         if run.record(ValidationType::Authenticity, authenticity) {
             return true;
         }
@@ -208,12 +209,25 @@ async fn pipeline(run: &mut Run<'_>, content: &EnvelopeContent) -> bool {
     if run.record(ValidationType::AuthenticTimestamp, timestamp) {
         return true;
     }
-    if ctx.policy.level().action(ValidationType::Revocation) != Action::Skip {
-        let revocation = super::revocation::code_signing(ctx.revocation, signer, ctx.now)
-            .await
-            .err();
-        if run.record(ValidationType::Revocation, revocation) {
-            return true;
+    match ctx.policy.level().action(ValidationType::Revocation) {
+        Action::Skip => {}
+        // A chain no trust store vouches for names whatever OCSP and CRL
+        // URLs its maker chose; when the result would only be logged
+        // (`audit`), the node does not fetch them. notation-go does; the
+        // verdict is the same.
+        Action::Log if untrusted => {
+            run.record(
+                ValidationType::Revocation,
+                Some("not checked: the certificate chain is not trusted, and its OCSP and CRL URLs are not fetched".into()),
+            );
+        }
+        _ => {
+            let revocation = super::revocation::code_signing(ctx.revocation, signer, ctx.now)
+                .await
+                .err();
+            if run.record(ValidationType::Revocation, revocation) {
+                return true;
+            }
         }
     }
     false
