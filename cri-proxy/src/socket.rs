@@ -15,8 +15,8 @@ pub const SOCKET_MODE: u32 = 0o660;
 /// Mode of the socket's directory when the proxy creates it.
 pub const DIR_MODE: u32 = 0o700;
 
-/// Binds `path`. Its directory is created with mode 0700 when missing (an existing directory is
-/// left as it is, with a warning when others may write to it). A socket file already at `path` is
+/// Binds `path`. Its directory is created with mode 0700 when missing; an existing directory
+/// must belong to root or this process's user and be writable by nobody else. A socket file already at `path` is
 /// removed when nothing accepts on it; a live socket, or anything that is not a socket, is an
 /// error. The bound socket gets mode 0660.
 pub(crate) fn bind(path: &Path) -> Result<UnixListener, ProxyError> {
@@ -42,14 +42,30 @@ fn prepare_directory(path: &Path) -> Result<(), ProxyError> {
     };
     match fs::metadata(dir) {
         Ok(meta) => {
-            if meta.permissions().mode() & 0o022 != 0 {
-                tracing::warn!(
-                    dir = %dir.display(),
-                    mode = format_args!("{:o}", meta.permissions().mode() & 0o7777),
-                    "the socket directory is writable by group or others"
-                );
+            // Whoever can write the directory can put their own socket in
+            // our place, and the kubelet would talk to them.
+            use std::os::unix::fs::MetadataExt as _;
+            let me = rustix::process::geteuid().as_raw();
+            let problem = if meta.uid() != me && meta.uid() != 0 {
+                Some(format!(
+                    "owned by uid {}, neither root nor this process",
+                    meta.uid()
+                ))
+            } else if meta.mode() & 0o022 != 0 {
+                Some(format!(
+                    "writable by group or others (mode {:o})",
+                    meta.mode() & 0o7777
+                ))
+            } else {
+                None
+            };
+            match problem {
+                None => Ok(()),
+                Some(p) => Err(ProxyError::SocketDir {
+                    path: dir.to_path_buf(),
+                    source: std::io::Error::new(ErrorKind::PermissionDenied, p),
+                }),
             }
-            Ok(())
         }
         Err(error) if error.kind() == ErrorKind::NotFound => {
             let fail = |source| ProxyError::SocketDir {
@@ -88,10 +104,20 @@ fn remove_stale(path: &Path) -> Result<(), ProxyError> {
         });
     }
     // A socket that still accepts belongs to a live process: do not steal it.
-    if std::os::unix::net::UnixStream::connect(path).is_ok() {
-        return Err(ProxyError::InUse {
-            path: path.to_path_buf(),
-        });
+    // Only a refused connection means nobody is there.
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => {
+            return Err(ProxyError::InUse {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {}
+        Err(source) => {
+            return Err(ProxyError::Bind {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
     }
     tracing::info!(path = %path.display(), "removing a stale socket");
     fs::remove_file(path).map_err(|source| ProxyError::RemoveStale {
@@ -132,5 +158,20 @@ mod tests {
         fs::write(&file, b"keep me").unwrap();
         assert_eq!(bind(&file).unwrap_err().reason(), "not_a_socket");
         assert_eq!(fs::read(&file).unwrap(), b"keep me");
+    }
+
+    #[tokio::test]
+    async fn a_directory_others_can_write_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("shared");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, Permissions::from_mode(0o777)).unwrap();
+        let err = bind(&dir.join("image.sock")).unwrap_err();
+        assert_eq!(err.reason(), "socket_dir");
+        assert!(
+            format!("{:?}", err).contains("writable by group or others"),
+            "{err:?}"
+        );
+        assert!(!dir.join("image.sock").exists());
     }
 }

@@ -52,11 +52,8 @@ impl DockerConfig {
             path: path.display().to_string(),
             detail,
         };
-        let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(err(format!("larger than {MAX_FILE_BYTES} bytes")));
-        }
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let bytes =
+            crate::files::read_bounded(path, MAX_FILE_BYTES).map_err(|e| err(e.to_string()))?;
         DockerConfig::parse(&bytes).map_err(err)
     }
 

@@ -20,6 +20,7 @@ mod config;
 mod digest;
 mod docker_config;
 mod error;
+pub mod files;
 mod manifest;
 pub mod media_types;
 mod platform;

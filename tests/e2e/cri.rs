@@ -681,6 +681,19 @@ async fn a_reload_that_changes_the_policy_changes_the_generation_and_a_bad_one_i
     assert_eq!(generation(&serve), first);
     assert!(cri.image_status(&image).await.unwrap().is_some());
 
+    // One that builds but that a restart would refuse (a Gatekeeper table
+    // on a node run without --only cri) is refused too.
+    std::fs::write(
+        &config,
+        format!(
+            "{good}\n[gatekeeper]\nlisten = \"127.0.0.1:6001\"\ntls_cert = \"t.crt\"\ntls_key = \"t.key\"\nclient_ca = \"ca.crt\"\n"
+        ),
+    )
+    .unwrap();
+    wait_for(|| serve.metric("pullgate_config_reloads_total{result=\"failed\"}") >= 2);
+    assert_eq!(generation(&serve), first);
+    assert!(serve.log().contains("a restart would refuse it"));
+
     // The default statement now trusts the other root: a new generation,
     // and the image is no longer reported present until verified again
     // (which now fails).

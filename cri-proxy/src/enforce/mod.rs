@@ -279,9 +279,9 @@ impl Enforcer {
                 // an image verified before: it stays present (air gaps).
                 if let Decision::Denied(d) = other
                     && !d.is_unreachable()
-                    && let Err(e) = self.inner.state.forget(&repository, &digest)
+                    && self.inner.state.forget(&repository, &digest)
                 {
-                    self.state_failure(&e);
+                    self.persist_later();
                 }
                 return self.deny(&verdict.reason());
             }
@@ -289,8 +289,9 @@ impl Enforcer {
         let response = self
             .forward_pinned(&request, upstream, &resolved.reference, &digest)
             .await;
-        // Recorded only while the verdict still stands: a re-check that
-        // denied it during the pull must not be undone here.
+        // Recorded only while the verdict still stands (asked under the
+        // state's lock): a re-check that denied it during the pull
+        // invalidates the cache before it forgets, so it is not undone here.
         let still_verified = || {
             self.inner
                 .cache
@@ -299,13 +300,15 @@ impl Enforcer {
         };
         if matches!(verdict.decision, Decision::Verified(_))
             && let Some(image_id) = pulled_image(&response)
-            && still_verified()
-            && let Err(e) =
-                self.inner
-                    .state
-                    .record(&repository, &digest, engine.generation(), &image_id)
+            && self.inner.state.record_if(
+                &repository,
+                &digest,
+                engine.generation(),
+                &image_id,
+                still_verified,
+            )
         {
-            self.state_failure(&e);
+            self.persist_later();
         }
         response
     }
@@ -554,14 +557,12 @@ impl Enforcer {
             };
             match &verdict.decision {
                 Decision::Verified(_) => {
-                    if let Err(e) = self.inner.state.record(
+                    self.inner.state.record(
                         &repository,
                         &digest,
                         engine.generation(),
                         &entry.image_id,
-                    ) {
-                        self.state_failure(&e);
-                    }
+                    );
                 }
                 Decision::Denied(d) | Decision::Audited { would_deny: d }
                     if !d.is_unreachable() =>
@@ -578,15 +579,38 @@ impl Enforcer {
                         digest: digest.clone(),
                         generation: engine.generation().clone(),
                     });
-                    if let Err(e) = self.inner.state.forget(&repository, &digest) {
-                        self.state_failure(&e);
-                    }
+                    self.inner.state.forget(&repository, &digest);
                 }
                 _ => {
                     tracing::info!(image = %image, reason = %verdict.reason(), "re-check could not reach the registry; keeping the verdict");
                 }
             }
         }
+        // What the re-checks changed, and what an earlier write failed to
+        // save (a full disk), is written now.
+        if let Err(e) = self.persist().await {
+            self.state_failure(&e);
+        }
+    }
+
+    /// Writes the verified state if it changed, off the async threads.
+    pub async fn persist(&self) -> Result<(), String> {
+        let state = Arc::clone(&self.inner.state);
+        tokio::task::spawn_blocking(move || state.persist())
+            .await
+            .map_err(|e| format!("saving the verified state: {e}"))?
+    }
+
+    /// [`Self::persist`] in the background (the kubelet's call does not
+    /// wait for the disk); a failure is counted, and retried by the next
+    /// write or re-check.
+    fn persist_later(&self) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = me.persist().await {
+                me.state_failure(&e);
+            }
+        });
     }
 
     /// Runs [`Enforcer::recheck_verified`] every `interval` until dropped.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use pullgate_policy::TrustPolicyDocument;
 use pullgate_policy::cosign::CosignPolicies;
+use pullgate_registry::files::read_bounded;
 use pullgate_registry::{
     ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
 };
@@ -27,6 +28,8 @@ use super::schema::{Config, NotationConfig, ProviderSource, RevocationMode};
 
 /// Trust policy documents larger than this are refused.
 const MAX_POLICY_BYTES: u64 = 4 << 20;
+/// A registry's CA bundle (`ca_file`).
+const MAX_CA_FILE_BYTES: u64 = 1 << 20;
 
 /// What a configuration builds.
 pub struct Built {
@@ -328,21 +331,7 @@ const MAX_TRUSTED_ROOT_BYTES: u64 = 4 << 20;
 
 fn load_trusted_root(path: &Path, at: &str, errors: &mut Errors<'_>) -> Option<TrustedRoot> {
     let shown = path.display();
-    match std::fs::metadata(path) {
-        Err(e) => {
-            errors.add(at, format!("{shown}: {e}"));
-            return None;
-        }
-        Ok(m) if m.len() > MAX_TRUSTED_ROOT_BYTES => {
-            errors.add(
-                at,
-                format!("{shown}: larger than {MAX_TRUSTED_ROOT_BYTES} bytes"),
-            );
-            return None;
-        }
-        Ok(_) => {}
-    }
-    let parsed = std::fs::read(path)
+    let parsed = read_bounded(path, MAX_TRUSTED_ROOT_BYTES)
         .map_err(|e| e.to_string())
         .and_then(|b| TrustedRoot::parse(&b));
     match parsed {
@@ -434,25 +423,12 @@ fn build_notation(
 ) -> Option<NotaryVerifier> {
     let key = "notation.trust_policy";
     let shown = n.trust_policy.display();
-    let bytes = match std::fs::metadata(&n.trust_policy) {
+    let bytes = match read_bounded(&n.trust_policy, MAX_POLICY_BYTES) {
+        Ok(b) => b,
         Err(e) => {
             errors.add(key, format!("{shown}: {e}"));
             return None;
         }
-        Ok(m) if m.len() > MAX_POLICY_BYTES => {
-            errors.add(
-                key,
-                format!("{shown}: larger than {MAX_POLICY_BYTES} bytes"),
-            );
-            return None;
-        }
-        Ok(_) => match std::fs::read(&n.trust_policy) {
-            Ok(b) => b,
-            Err(e) => {
-                errors.add(key, format!("{shown}: {e}"));
-                return None;
-            }
-        },
     };
     let policy = match TrustPolicyDocument::parse(&bytes) {
         Ok(p) => p,
@@ -521,7 +497,7 @@ fn build_registry(
     for (host, r) in &config.registries {
         let key = format!("registry.{host:?}");
         let ca_pem = match &r.ca_file {
-            Some(path) => match std::fs::read(path) {
+            Some(path) => match read_bounded(path, MAX_CA_FILE_BYTES) {
                 Ok(b) => Some(b),
                 Err(e) => {
                     errors.add(

@@ -25,11 +25,9 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
             message,
         }]
     };
-    let meta = std::fs::metadata(path).map_err(|e| one(e.to_string()))?;
-    if meta.len() > MAX_CONFIG_BYTES {
-        return Err(one(format!("larger than {MAX_CONFIG_BYTES} bytes")));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| one(e.to_string()))?;
+    let bytes = pullgate_registry::files::read_bounded(path, MAX_CONFIG_BYTES)
+        .map_err(|e| one(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| one("not valid UTF-8".into()))?;
     parse(path, &text)
 }
 

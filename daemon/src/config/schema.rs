@@ -135,6 +135,15 @@ pub(super) fn read(path: &Path, table: &toml::Table) -> Result<Config, Vec<Confi
     if verify_timeout.is_zero() || verify_timeout > Duration::from_secs(600) {
         r.error("verify_timeout", "must be more than 0 and at most 10m");
     }
+    // Every cache_ttl, every verified image is re-checked against its
+    // registry: not back to back, and not so rarely that a revocation waits
+    // for weeks.
+    if cache_ttl < Duration::from_secs(10) || cache_ttl > Duration::from_secs(7 * 24 * 3600) {
+        r.error("cache_ttl", "must be at least 10s and at most 168h");
+    }
+    if negative_cache_ttl > Duration::from_secs(3600) {
+        r.error("negative_cache_ttl", "must be at most 1h");
+    }
     let state_dir = r
         .path(&mut top, "state_dir")
         .unwrap_or_else(|| PathBuf::from("/var/lib/pullgate"));
@@ -597,8 +606,54 @@ impl Config {
                 out.push(f.clone());
             }
         }
+        if let Some(dir) = self
+            .notation
+            .as_ref()
+            .and_then(|n| n.revocation.crl_dir.clone())
+        {
+            out.push(dir);
+        }
+        out.extend(
+            self.cosign
+                .iter()
+                .filter_map(|c| c.policy.trusted_root.as_ref().map(PathBuf::from)),
+        );
         out.extend(self.docker_config.clone());
         out.extend(self.registries.values().filter_map(|r| r.ca_file.clone()));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The settings a reload cannot change (they take effect at restart),
+    /// named when `other` differs in them.
+    pub fn restart_only_changes(&self, other: &Config) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut differ = |name, changed: bool| {
+            if changed {
+                out.push(name);
+            }
+        };
+        differ("cache_ttl", self.cache_ttl != other.cache_ttl);
+        differ(
+            "negative_cache_ttl",
+            self.negative_cache_ttl != other.negative_cache_ttl,
+        );
+        differ(
+            "verify_timeout",
+            self.verify_timeout != other.verify_timeout,
+        );
+        differ("state_dir", self.state_dir != other.state_dir);
+        differ("admin.listen", self.admin.listen != other.admin.listen);
+        let cri = |c: &Config| {
+            c.cri
+                .as_ref()
+                .map(|c| (c.listen.clone(), c.upstream.clone(), c.allowed_uids.clone()))
+        };
+        differ(
+            "cri.listen, cri.upstream, cri.allowed_uids",
+            cri(self) != cri(other),
+        );
         out
     }
 }

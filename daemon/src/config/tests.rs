@@ -111,6 +111,11 @@ listen = "0.0.0.0:6001"
     );
     has(&list, "require: expected a string, found an integer");
     has(&list, "cache_ttl: \"5 minutes\" is not a duration");
+    let bounds = errors(&format!(
+        "cache_ttl = \"1s\"\nnegative_cache_ttl = \"2h\"\n{MINIMAL}"
+    ));
+    has(&bounds, "cache_ttl: must be at least 10s and at most 168h");
+    has(&bounds, "negative_cache_ttl: must be at most 1h");
     has(&list, "colour: unknown key");
     has(&list, "key_provider[0].value: is required");
     has(

@@ -70,6 +70,33 @@ fn plan(config: &Config, only: Option<Only>) -> Result<(), String> {
     Ok(())
 }
 
+/// What `serve` needs beyond a configuration that builds: something to
+/// serve, a usable socket configuration and an admin address. A reload is
+/// held to the same checks, so it never accepts what a restart would
+/// refuse.
+pub(crate) fn servable(
+    config: &Config,
+    only: Option<Only>,
+) -> Result<(ProxyConfig, std::net::SocketAddr), String> {
+    plan(config, only)?;
+    let Some(cri) = &config.cri else {
+        return Err("nothing to serve: add a [cri] table".into());
+    };
+    let mut proxy_config = ProxyConfig::new(cri.listen.clone(), cri.upstream.clone());
+    proxy_config.allowed_uids = cri.allowed_uids.clone();
+    if let Some((key, problem)) = proxy_config.problems().into_iter().next() {
+        return Err(format!("{}: cri.{key}: {problem}", config.file.display()));
+    }
+    let admin_addr = config.admin.listen.parse().map_err(|_| {
+        format!(
+            "{}: admin.listen {:?} is not an address:port",
+            config.file.display(),
+            config.admin.listen
+        )
+    })?;
+    Ok((proxy_config, admin_addr))
+}
+
 pub async fn serve(args: ServeArgs) -> ExitCode {
     let clock = Arc::new(SystemClock);
     let report = |errors: Vec<config::ConfigError>| {
@@ -91,29 +118,13 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
         Ok(b) => b,
         Err(errors) => return report(errors),
     };
-    if let Err(message) = plan(&cfg, args.only) {
-        return usage(&message);
-    }
+    let (proxy_config, admin_addr) = match servable(&cfg, args.only) {
+        Ok(v) => v,
+        Err(message) => return usage(&message),
+    };
     for w in &built.warnings {
         tracing::warn!("{w}");
     }
-    let Some(cri) = cfg.cri.clone() else {
-        return usage("nothing to serve: add a [cri] table");
-    };
-    let mut proxy_config = ProxyConfig::new(cri.listen.clone(), cri.upstream.clone());
-    proxy_config.allowed_uids = cri.allowed_uids.clone();
-    if let Some((key, problem)) = proxy_config.problems().into_iter().next() {
-        return usage(&format!("{}: cri.{key}: {problem}", cfg.file.display()));
-    }
-    let admin_addr: std::net::SocketAddr = match cfg.admin.listen.parse() {
-        Ok(a) => a,
-        Err(_) => {
-            return usage(&format!(
-                "admin.listen {:?} is not an address:port",
-                cfg.admin.listen
-            ));
-        }
-    };
 
     let (state, problem) = VerifiedState::load(&cfg.state_dir);
     if let Some(p) = problem {
@@ -161,13 +172,20 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let admin_task = tokio::spawn(admin::serve(admin_listener, shared, stop_rx.clone()));
     let rechecks = enforcer.spawn_rechecks(cfg.cache_ttl);
-    let reload_task = tokio::spawn(reload::watch(cfg, enforcer, clock, reloads, stop_rx));
+    let final_enforcer = enforcer.clone();
+    let reload_task = tokio::spawn(reload::watch(
+        cfg, args.only, enforcer, clock, reloads, stop_rx,
+    ));
 
     let result = proxy.serve(shutdown_signal()).await;
     let _ = stop_tx.send(true);
     rechecks.abort();
     let _ = reload_task.await;
     let _ = admin_task.await;
+    // What was verified last is on disk before the process goes.
+    if let Err(e) = final_enforcer.persist().await {
+        tracing::error!(error = %e, "could not save the verified state");
+    }
     match result {
         Ok(()) => {
             tracing::info!("stopped");

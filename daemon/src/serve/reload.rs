@@ -2,7 +2,10 @@
 //! changes (polled). A configuration that does not load or build is
 //! reported and the last good one stays in force; one that does replaces
 //! the engine, and a change of policy or trust material changes the
-//! generation. Socket paths and `allowed_uids` take effect at restart.
+//! generation. A configuration `serve` would refuse at start is refused
+//! here too. Socket paths, `allowed_uids`, the admin address, `state_dir`
+//! and the cache durations take effect at restart (a reload says so).
+//! File reads and stats run off the async threads.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +16,7 @@ use pullgate_cri_proxy::enforce::{Enforcer, Policy};
 use pullgate_verify::{Clock, Generation};
 use tokio::sync::watch;
 
+use super::{Only, servable};
 use crate::config::{self, Config};
 
 /// How often the watched files are looked at.
@@ -43,7 +47,7 @@ impl ReloadStats {
 
 /// What the watched files look like: (path, length, mtime, inode) for each
 /// file, and for each entry of a directory.
-fn fingerprint(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>, u64)> {
+fn fingerprint(paths: &[PathBuf]) -> Fingerprint {
     use std::os::unix::fs::MetadataExt as _;
     let mut out = Vec::new();
     let mut add = |p: &PathBuf| match std::fs::metadata(p) {
@@ -66,8 +70,18 @@ fn fingerprint(paths: &[PathBuf]) -> Vec<(PathBuf, u64, Option<SystemTime>, u64)
     out
 }
 
+/// [`fingerprint`] off the async threads (it stats files, which can block).
+async fn fingerprint_of(paths: Vec<PathBuf>) -> Fingerprint {
+    tokio::task::spawn_blocking(move || fingerprint(&paths))
+        .await
+        .unwrap_or_default()
+}
+
+type Fingerprint = Vec<(PathBuf, u64, Option<SystemTime>, u64)>;
+
 pub async fn watch(
     config: Config,
+    only: Option<Only>,
     enforcer: Enforcer,
     clock: Arc<dyn Clock>,
     stats: Arc<ReloadStats>,
@@ -82,8 +96,11 @@ pub async fn watch(
         }
     };
     let path = config.file.clone();
-    let mut current = config;
-    let mut seen = fingerprint(&current.watched_paths());
+    let mut current = Arc::new(config);
+    // The files to watch: the running configuration's, and those a refused
+    // one named (so that creating the file it missed reloads it).
+    let mut watched = current.watched_paths();
+    let mut seen = fingerprint_of(watched.clone()).await;
     let mut tick = tokio::time::interval(POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -91,18 +108,35 @@ pub async fn watch(
             _ = stop.changed() => return,
             Some(()) = async { match hup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => "SIGHUP",
             _ = tick.tick() => {
-                let now = fingerprint(&current.watched_paths());
+                let now = fingerprint_of(watched.clone()).await;
                 if now == seen { continue; }
                 "a file changed"
             }
         };
-        // Documents named by the new configuration are watched from now on,
-        // whether or not it loads.
-        match reload(&path, &enforcer, &clock, &current) {
-            Ok(new) => {
+        // Taken before reading, so an edit made during the reload is a
+        // change the next tick sees.
+        seen = fingerprint_of(watched.clone()).await;
+        let attempt = {
+            let (path, enforcer, clock, current) = (
+                path.clone(),
+                enforcer.clone(),
+                clock.clone(),
+                Arc::clone(&current),
+            );
+            tokio::task::spawn_blocking(move || reload(&path, only, &enforcer, &clock, &current))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Refused {
+                        errors: vec![format!("reload failed: {e}")],
+                        named: Vec::new(),
+                    })
+                })
+        };
+        match attempt {
+            Ok((new, after)) => {
                 let before = stats.generation();
-                let after = new.1;
-                current = new.0;
+                current = Arc::new(new);
+                watched = current.watched_paths();
                 stats.ok.fetch_add(1, Ordering::Relaxed);
                 if before != after {
                     tracing::info!(reason = why, from = %before, to = %after, "configuration reloaded: new generation");
@@ -111,7 +145,7 @@ pub async fn watch(
                 }
                 *stats.generation.lock().unwrap_or_else(|e| e.into_inner()) = after;
             }
-            Err(errors) => {
+            Err(Refused { errors, named }) => {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
                 for e in &errors {
                     tracing::error!(
@@ -119,38 +153,62 @@ pub async fn watch(
                         "reload refused, the last good configuration stays: {e}"
                     );
                 }
+                watched = current.watched_paths();
+                watched.extend(named);
+                watched.sort();
+                watched.dedup();
             }
         }
-        seen = fingerprint(&current.watched_paths());
     }
 }
 
+/// A reload that did not happen: why, and the files the refused
+/// configuration names (watched, so that fixing one reloads).
+struct Refused {
+    errors: Vec<String>,
+    named: Vec<PathBuf>,
+}
+
+/// Loads, builds and checks the configuration at `path` as `serve` does at
+/// start, then puts it in force.
 fn reload(
     path: &std::path::Path,
+    only: Option<Only>,
     enforcer: &Enforcer,
     clock: &Arc<dyn Clock>,
     current: &Config,
-) -> Result<(Config, Generation), Vec<String>> {
+) -> Result<(Config, Generation), Refused> {
     let to_strings = |errors: Vec<config::ConfigError>| {
         errors.iter().map(ToString::to_string).collect::<Vec<_>>()
     };
-    let new = config::load(path).map_err(to_strings)?;
-    let built = config::build(&new, clock.clone(), config::Purpose::Serve).map_err(to_strings)?;
-    match (&new.cri, &current.cri) {
-        (None, _) => {
-            return Err(vec![format!(
-                "{}: the [cri] table is gone; keeping the running configuration",
-                path.display()
-            )]);
-        }
-        (Some(n), Some(c))
-            if n.listen != c.listen
-                || n.upstream != c.upstream
-                || n.allowed_uids != c.allowed_uids =>
-        {
-            tracing::warn!("cri.listen, cri.upstream and cri.allowed_uids take effect at restart");
-        }
-        _ => {}
+    let new = config::load(path).map_err(|e| Refused {
+        errors: to_strings(e),
+        named: Vec::new(),
+    })?;
+    let refuse = |errors: Vec<String>| Refused {
+        errors,
+        named: new.watched_paths(),
+    };
+    let built = config::build(&new, clock.clone(), config::Purpose::Serve)
+        .map_err(|e| refuse(to_strings(e)))?;
+    if new.cri.is_none() {
+        return Err(refuse(vec![format!(
+            "{}: the [cri] table is gone; keeping the running configuration",
+            path.display()
+        )]));
+    }
+    if let Err(e) = servable(&new, only) {
+        return Err(refuse(vec![format!("{e} (a restart would refuse it)")]));
+    }
+    for w in &built.warnings {
+        tracing::warn!("{w}");
+    }
+    let later = current.restart_only_changes(&new);
+    if !later.is_empty() {
+        tracing::warn!(
+            settings = %later.join(", "),
+            "changed settings take effect at restart; the running values stay"
+        );
     }
     let generation = built.engine.generation().clone();
     enforcer.replace_policy(Policy {

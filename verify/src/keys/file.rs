@@ -1,4 +1,3 @@
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{
@@ -32,19 +31,13 @@ impl FileProvider {
     }
 
     fn read(&self, path: &Path) -> Result<Vec<u8>, ProviderError> {
-        let file =
-            std::fs::File::open(path).map_err(|e| self.err(format!("{}: {e}", path.display())))?;
-        let mut bytes = Vec::new();
-        file.take(MAX_ITEM_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| self.err(format!("{}: {e}", path.display())))?;
-        if bytes.len() as u64 > MAX_ITEM_BYTES {
-            return Err(self.err(format!(
-                "{} is larger than {MAX_ITEM_BYTES} bytes",
-                path.display()
-            )));
-        }
-        Ok(bytes)
+        use pullgate_registry::files::{FileError, read_bounded};
+        read_bounded(path, MAX_ITEM_BYTES).map_err(|e| match e {
+            FileError::TooLarge(max) => {
+                self.err(format!("{} is larger than {max} bytes", path.display()))
+            }
+            e => self.err(format!("{}: {e}", path.display())),
+        })
     }
 }
 

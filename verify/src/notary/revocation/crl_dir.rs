@@ -5,7 +5,6 @@
 //! issuer's (same name, signature by its key), current, and covering the
 //! certificate; the newest one wins.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -120,18 +119,15 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, RevocationSetupError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_CRL_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > MAX_CRL_BYTES {
-        return Err(RevocationSetupError::FileTooLarge {
+    use pullgate_registry::files::FileError;
+    pullgate_registry::files::read_bounded(path, MAX_CRL_BYTES).map_err(|e| match e {
+        FileError::TooLarge(max) => RevocationSetupError::FileTooLarge {
             path: path.to_path_buf(),
-            max: MAX_CRL_BYTES,
-        });
-    }
-    Ok(bytes)
+            max,
+        },
+        FileError::Io(e) => io(e),
+        FileError::NotRegular => io(std::io::Error::other("not a regular file")),
+    })
 }
 
 /// Later thisUpdate first, then the higher CRL number.
