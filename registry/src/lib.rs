@@ -40,6 +40,6 @@ pub use manifest::{
     Descriptor, ImageIndex, ImageManifest, MAX_DESCRIPTORS, Manifest, ManifestError,
 };
 pub use platform::Platform;
-pub use reference::{DOCKER_HUB, ImageRef, ReferenceError, Repository};
+pub use reference::{DOCKER_HUB, ImageRef, ReferenceError, Repository, scope_respelled};
 pub use referrers::{Discovery, Referrers, ReferrersSource, SignatureKind};
 pub use source::ArtifactSource;

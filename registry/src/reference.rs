@@ -185,6 +185,27 @@ impl fmt::Display for ImageRef {
     }
 }
 
+/// How a repository written in a policy scope (`registry/path`) is named
+/// once normalised as image references are (`docker.io/nginx` →
+/// `docker.io/library/nginx`, `index.docker.io/x/y` → `docker.io/x/y`),
+/// when that differs from how it is written: such a scope would never match.
+/// `prefix` is for `registry/path/*` scopes, which cover deeper paths.
+pub fn scope_respelled(scope: &str, prefix: bool) -> Option<String> {
+    let probe = if prefix {
+        format!("{scope}/x/y:t")
+    } else {
+        format!("{scope}:t")
+    };
+    let reference: ImageRef = probe.parse().ok()?;
+    let named = reference.repository().to_string();
+    let named = if prefix {
+        named.strip_suffix("/x/y")?.to_string()
+    } else {
+        named
+    };
+    (named != scope).then_some(named)
+}
+
 /// Splits `name` into registry and path with Docker's rule
 /// (`splitDockerDomain`): the first component is a registry when it
 /// contains `.` or `:`, is `localhost`, or has an uppercase letter;

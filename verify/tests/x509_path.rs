@@ -58,6 +58,29 @@ fn a_pool_of_mutually_issuing_intermediates_hits_the_signature_check_limit() {
     );
     let mut intermediates = vec![cert(&mid)];
     intermediates.extend(pool.iter().take(3).map(cert));
+    // A chain is found first (the leaf's issuer is a root, which allows no
+    // intermediates below it); the look-alike pool then keeps the search
+    // going without finding another until the budget runs out, and the
+    // chain found stands, as in Go.
+    let mut root_spec = CertSpec::ca("Loop").with_key(KeyKind::EcP256, 7);
+    root_spec.ca = Some(Some(0));
+    root_spec.serial = Some(999);
+    let loop_root = TestCert::issue(root_spec, None);
+    let looped_leaf = TestCert::issue(
+        CertSpec::leaf("Victim").with_key(KeyKind::EcP256, 8),
+        Some(&loop_root),
+    );
+    let chain = verify_path(
+        &cert(&looped_leaf),
+        &VerifyOptions {
+            roots: &[cert(&loop_root)],
+            intermediates: &pool.iter().map(cert).collect::<Vec<_>>(),
+            time: datetime!(2030-01-01 00:00 UTC),
+            usage: Eku::CodeSigning,
+        },
+    )
+    .unwrap();
+    assert_eq!(chain.len(), 2);
     let chain = verify_path(
         &cert(&leaf),
         &VerifyOptions {

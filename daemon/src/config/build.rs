@@ -449,6 +449,17 @@ fn build_notation(
         }
     }
     for statement in policy.statements() {
+        for scope in statement.registry_scopes().iter().filter(|s| *s != "*") {
+            if let Some(named) = pullgate_registry::scope_respelled(scope, false) {
+                errors.add(
+                    key,
+                    format!(
+                        "{shown}: trust policy statement {:?} has registry scope {scope:?}, which no image matches: references are normalised as Docker and containerd do, so write {named:?}",
+                        statement.name()
+                    ),
+                );
+            }
+        }
         for store in statement.trust_stores() {
             if !n.trust_stores.values().any(|(s, _)| s == store) {
                 errors.add(

@@ -676,6 +676,21 @@ fn check_cosign(r: &mut Reader, providers: &[KeyProviderConfig], cosign: &[Cosig
         }
     }
     for c in cosign {
+        for (i, scope) in c.policy.scopes.iter().enumerate() {
+            let respelled = match scope {
+                Scope::All => None,
+                Scope::Prefix(p) => {
+                    pullgate_registry::scope_respelled(p, true).map(|n| format!("{n}/*"))
+                }
+                Scope::Repository(r) => pullgate_registry::scope_respelled(r, false),
+            };
+            if let Some(named) = respelled {
+                r.error(
+                    &format!("{}.scopes[{i}]", c.path),
+                    format!("no image matches this scope: references are normalised as Docker and containerd do, so write {named:?}"),
+                );
+            }
+        }
         let named = [
             (
                 format!("{}.rekor_keys", c.path),

@@ -200,6 +200,32 @@ tlog_verify = false
     );
     assert!(!cfg.cosign[1].policy.tlog_verify);
 
+    // Scopes no normalised reference can match are errors that say how to
+    // write them.
+    let respelled = super::parse(
+        &path,
+        &good
+            .replace(
+                "[[key_provider]]\nname = \"certs\"\ntype = \"inline\"\nvalue = \"x\"\n",
+                "",
+            )
+            .replace(
+                "scopes = [\"myacr.azurecr.io/team/*\"]",
+                "scopes = [\"docker.io/nginx\", \"index.docker.io/team/*\", \"docker.io/*\"]",
+            ),
+    )
+    .unwrap_err();
+    let list: Vec<String> = respelled.iter().map(ToString::to_string).collect();
+    has(
+        &list,
+        "cosign.trust_policy[0].scopes[0]: no image matches this scope: references are normalised as Docker and containerd do, so write \"docker.io/library/nginx\"",
+    );
+    has(
+        &list,
+        "cosign.trust_policy[0].scopes[1]: no image matches this scope: references are normalised as Docker and containerd do, so write \"docker.io/team/*\"",
+    );
+    assert_eq!(list.len(), 2, "{list:?}");
+
     let bad = format!(
         r#"
 [[key_provider]]
@@ -296,6 +322,33 @@ fn build_errors(path: &Path) -> Vec<String> {
         Ok(_) => Vec::new(),
         Err(list) => list.iter().map(ToString::to_string).collect(),
     }
+}
+
+#[test]
+fn notation_scopes_no_reference_matches_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
+    let policy = dir.path().join("tp.json");
+    std::fs::write(
+        &policy,
+        r#"{"version":"1.0","trustPolicies":[{"name":"hub","registryScopes":["docker.io/nginx","docker.io/library/redis"],
+        "signatureVerification":{"level":"strict"},"trustStores":["ca:e2e"],"trustedIdentities":["*"]}]}"#,
+    )
+    .unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
+        ),
+    )
+    .unwrap();
+    let list = build_errors(&path);
+    has(
+        &list,
+        "trust policy statement \"hub\" has registry scope \"docker.io/nginx\", which no image matches: references are normalised as Docker and containerd do, so write \"docker.io/library/nginx\"",
+    );
+    assert_eq!(list.len(), 1, "{list:?}");
 }
 
 #[test]

@@ -171,3 +171,30 @@ fn display_round_trips() {
         assert_eq!(parse(&parse(s).to_string()), parse(s));
     }
 }
+
+#[test]
+fn scopes_spelled_otherwise_than_references_are_named() {
+    use super::scope_respelled;
+    assert_eq!(
+        scope_respelled("docker.io/nginx", false).as_deref(),
+        Some("docker.io/library/nginx")
+    );
+    assert_eq!(
+        scope_respelled("index.docker.io/team/app", false).as_deref(),
+        Some("docker.io/team/app")
+    );
+    assert_eq!(
+        scope_respelled("index.docker.io/team", true).as_deref(),
+        Some("docker.io/team")
+    );
+    for fine in [
+        "docker.io/library/nginx",
+        "myacr.azurecr.io/app",
+        "localhost:5000/x",
+    ] {
+        assert_eq!(scope_respelled(fine, false), None, "{fine}");
+    }
+    for fine in ["docker.io", "docker.io/team", "myacr.azurecr.io"] {
+        assert_eq!(scope_respelled(fine, true), None, "{fine}");
+    }
+}
