@@ -17,6 +17,13 @@ pub trait Interceptor: Send + Sync + 'static {
     /// on the raw `:path` (compared as grpc-go compares it: no unescaping); keep it cheap.
     fn intercepts(&self, path: &str) -> bool;
 
+    /// A call to refuse outright, before its body is read (whatever it
+    /// streams): the answer to send instead. Checked for every call before
+    /// [`Interceptor::intercepts`]; keep it cheap. None by default.
+    fn refuses(&self, _path: &str) -> Option<UnaryResponse> {
+        None
+    }
+
     /// Answers one intercepted call. `upstream` reaches containerd (to forward a possibly
     /// rewritten request, or to ask something of its own).
     async fn call(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse;

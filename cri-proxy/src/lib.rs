@@ -2,13 +2,15 @@
 //!
 //! The kubelet's CRI image service on a unix socket. The kubelet is pointed at it with
 //! `--image-service-endpoint=unix:///run/pullgate/image.sock` (its runtime service stays on
-//! containerd); every call is forwarded to containerd's socket, and the few methods an
+//! containerd); its calls are forwarded to containerd's socket, and the few methods an
 //! [`Interceptor`] claims (`PullImage`, `ImageStatus`) are decided in-process first.
 //!
 //! ## Forwarding: raw gRPC by method path
 //!
-//! Calls are forwarded by their `:path`, whatever the service (`runtime.v1.ImageService`,
-//! `runtime.v1.RuntimeService`, containerd's own services, methods newer than this build), over
+//! The transport forwards calls by their `:path`, whatever the service (methods newer than this
+//! build included); the interceptor may refuse a path outright (pullgate's enforcer refuses
+//! everything outside `runtime.v1.ImageService`, so containerd's other services are not reachable
+//! through the kubelet's image socket). Forwarding runs over
 //! real HTTP/2 both ways (hyper's server towards the kubelet, h2 itself towards containerd, so that
 //! a call's head and its first message leave in one write):
 //!

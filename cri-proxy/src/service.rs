@@ -54,6 +54,9 @@ impl hyper::service::Service<Request<Incoming>> for CallHandler {
 
     fn call(&self, request: Request<Incoming>) -> CallFuture {
         let shared = Arc::clone(&self.shared);
+        if let Some(answer) = shared.interceptor.refuses(request.uri().path()) {
+            return Box::pin(async move { Ok(answer.into_http()) });
+        }
         if shared.interceptor.intercepts(request.uri().path()) {
             let peer = self.peer;
             Box::pin(async move { Ok(intercept(&shared, peer, request).await.into_http()) })

@@ -1,6 +1,7 @@
 //! Enforcement at the node: the [`Interceptor`] that decides `PullImage`
-//! and `ImageStatus` with the shared engine. Every other call passes
-//! through untouched.
+//! and `ImageStatus` with the shared engine. Every other method of
+//! `runtime.v1.ImageService` passes through untouched; calls to any other
+//! service are refused (`Unimplemented`) before their body is read.
 //!
 //! - `PullImage`: the reference is resolved with the kubelet's own
 //!   credentials, the digest verified (through the process's verdict cache),
@@ -722,25 +723,33 @@ impl Interceptor for Enforcer {
     /// and containerd's other APIs (`runtime.v1alpha2.ImageService`, its
     /// images and containers services) would pull or run unverified.
     fn intercepts(&self, path: &str) -> bool {
-        path == path::PULL_IMAGE
-            || path == path::IMAGE_STATUS
-            || !path.starts_with(path::IMAGE_SERVICE_PREFIX)
+        path == path::PULL_IMAGE || path == path::IMAGE_STATUS
+    }
+
+    fn refuses(&self, path: &str) -> Option<UnaryResponse> {
+        if path.starts_with(path::IMAGE_SERVICE_PREFIX) {
+            return None;
+        }
+        // The path is the client's text: shown escaped and bounded.
+        let shown: String = path
+            .chars()
+            .take(200)
+            .flat_map(char::escape_debug)
+            .collect();
+        tracing::warn!(path = %shown, "refused a call outside runtime.v1.ImageService");
+        Some(UnaryResponse::error(
+            code::UNIMPLEMENTED,
+            &format!(
+                "pullgate: {shown} is not served on the image service socket (only runtime.v1.ImageService)"
+            ),
+        ))
     }
 
     async fn call(&self, request: UnaryRequest, upstream: &Upstream) -> UnaryResponse {
         match request.path.as_str() {
             path::PULL_IMAGE => self.pull(request, upstream).await,
             path::IMAGE_STATUS => self.status(request, upstream).await,
-            p if p.starts_with(path::IMAGE_SERVICE_PREFIX) => forward(&request, upstream).await,
-            p => {
-                tracing::warn!(path = %p, "refused a call outside runtime.v1.ImageService");
-                UnaryResponse::error(
-                    code::UNIMPLEMENTED,
-                    &format!(
-                        "pullgate: {p} is not served on the image service socket (only runtime.v1.ImageService)"
-                    ),
-                )
-            }
+            _ => forward(&request, upstream).await,
         }
     }
 }

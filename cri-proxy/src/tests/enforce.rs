@@ -127,6 +127,15 @@ async fn only_the_v1_image_service_is_served() {
             "{path}"
         );
     }
+    // Refused before the body is read: an empty one, or one that is not a
+    // gRPC message at all, gets the same answer.
+    for body in [Bytes::new(), Bytes::from_static(b"\xff\xff")] {
+        let answer = client
+            .call("/runtime.v1alpha2.ImageService/PullImage", &[], body)
+            .await
+            .unwrap();
+        assert_eq!(answer.grpc_status(), Some(code::UNIMPLEMENTED));
+    }
     assert!(h.fake().records().is_empty(), "nothing reached containerd");
 
     // A method of the image service this build does not know passes.
