@@ -350,6 +350,8 @@ impl Enforcer {
                     .tag_record_failures
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(image = %tag_name, error = %e, "could not record the tag on the node; the kubelet will pull again");
+            } else if let Some(id) = pulled_image(&response) {
+                tag_visible(upstream, &tag_name, &id).await;
             }
         }
         response
@@ -485,7 +487,7 @@ impl Enforcer {
                 .filter(|r| r.digest().is_some())
         };
         let pair = |r: &ImageRef, repo: &Repository, d: &Digest| {
-            if state.is_verified(repo, d, generation) {
+            if state.is_verified_as(repo, d, generation, id) {
                 Some(Presence::Verified)
             } else {
                 engine
@@ -674,6 +676,23 @@ fn pulled_image(response: &UnaryResponse) -> Option<String> {
     cri::pull_response_image_ref(response.message.as_deref()?)
         .ok()
         .flatten()
+}
+
+/// Waits (at most ~1 s) until containerd's CRI finds `tag_name` as the
+/// image `id`: the CRI plugin learns of a record made through the images API
+/// from an event, asynchronously, and the kubelet's next `ImageStatus` by
+/// tag should find what was just pulled.
+async fn tag_visible(upstream: &Upstream, tag_name: &str, id: &str) {
+    for _ in 0..40 {
+        if local_image(upstream, tag_name)
+            .await
+            .is_some_and(|info| info.id == id)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tracing::debug!(image = %tag_name, "containerd's CRI does not show the tag yet");
 }
 
 /// The image on the node for `image`, asked of containerd's CRI.

@@ -189,6 +189,21 @@ impl VerifiedState {
             .is_some_and(|stored| stored.is_of(generation))
     }
 
+    /// Whether (repository, digest) is verified under `generation` as the
+    /// image `image_id` (what containerd answered is what was verified).
+    pub fn is_verified_as(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        generation: &Generation,
+        image_id: &str,
+    ) -> bool {
+        let key = Key::of(repository, digest);
+        self.lock()
+            .get(&key)
+            .is_some_and(|stored| stored.is_of(generation) && stored.entry.image_id == image_id)
+    }
+
     /// Whether some verified pair under `generation` is the image `image_id`.
     pub fn is_verified_id(&self, image_id: &str, generation: &Generation) -> bool {
         self.lock()
@@ -472,6 +487,11 @@ mod tests {
         assert!(s.is_verified(&repo, &d, &gen_of(1)));
         assert!(!s.is_verified(&repo, &d, &gen_of(2)), "another generation");
         assert!(!s.is_verified(&other, &d, &gen_of(1)), "another repository");
+        assert!(s.is_verified_as(&repo, &d, &gen_of(1), &id()));
+        assert!(
+            !s.is_verified_as(&repo, &d, &gen_of(1), "sha256:other"),
+            "another image"
+        );
         assert!(s.is_verified_id(&id(), &gen_of(1)));
         assert!(!s.is_verified_id(&id(), &gen_of(2)));
         assert!(s.forget(&repo, &d));
