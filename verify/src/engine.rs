@@ -145,6 +145,18 @@ impl Engine {
         let reference: ImageRef = image.parse().map_err(|e| {
             Box::new(self.fail(image, format!("invalid image reference {image:?}: {e}")))
         })?;
+        // Scopes are matched as written; a host spelled in capitals (DNS
+        // does not care) would slip past a scope written in lowercase.
+        let registry = reference.repository().registry();
+        if registry.chars().any(|c| c.is_ascii_uppercase()) {
+            return Err(Box::new(self.fail(
+                image,
+                format!(
+                    "image reference {image:?} spells its registry host with capitals: write {:?} so that trust policy scopes apply",
+                    registry.to_ascii_lowercase()
+                ),
+            )));
+        }
         match source.resolve(&reference).await {
             Ok(manifest) => Ok(Resolved {
                 image: image.to_string(),

@@ -205,6 +205,14 @@ async fn audit_mode_and_uncovered_repositories() {
         !v.verifiers[0].covered,
         "nothing covers what does not parse"
     );
+    let v = e.verify(&client, "MYACR.azurecr.io/team/app:v1").await;
+    assert!(!v.allowed());
+    assert!(
+        v.reason()
+            .contains("spells its registry host with capitals: write \"myacr.azurecr.io\""),
+        "{}",
+        v.reason()
+    );
     let v = e
         .verify(&client, &format!("{}/team/app:missing", reg.host))
         .await;
