@@ -148,17 +148,22 @@ pub async fn serve(args: ServeArgs) -> ExitCode {
     );
     tracing::info!(generation = %generation, mode = cfg.mode.as_str(), "configuration loaded");
 
-    let proxy = match Proxy::bind(proxy_config, Arc::new(enforcer.clone())).await {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("pullgate serve: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
+    // The admin port first: if it is taken, nothing has been created yet
+    // (no socket file left behind for the next start to clear).
     let admin_listener = match tokio::net::TcpListener::bind(admin_addr).await {
         Ok(l) => l,
         Err(e) => {
             eprintln!("pullgate serve: admin.listen {admin_addr}: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    if !admin_addr.ip().is_loopback() {
+        tracing::warn!(listen = %admin_addr, "the admin endpoint (/metrics, /readyz) listens beyond loopback");
+    }
+    let proxy = match Proxy::bind(proxy_config, Arc::new(enforcer.clone())).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("pullgate serve: {e}");
             return ExitCode::from(EXIT_FAILED);
         }
     };
