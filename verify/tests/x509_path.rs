@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! Path building under hostile certificates: a pool of CA certificates
+//! Hostile certificate input. Path building: a pool of CA certificates
 //! that all chain to each other (same name, same key) would make an
 //! exhaustive search exponential; the search stops after Go's budget of
 //! signature checks, with Go's error.
@@ -92,4 +92,12 @@ fn a_pool_of_mutually_issuing_intermediates_hits_the_signature_check_limit() {
     )
     .unwrap();
     assert_eq!(chain.len(), 3);
+}
+
+/// A fuzzer's find (a PEM armour whose END line runs into its BEGIN line):
+/// an error, never a panic.
+#[test]
+fn a_pem_whose_end_runs_into_its_begin_is_an_error() {
+    let input = b"-----BEGIN CERTIFICATE-------END CERTIFICATE-----\n";
+    assert!(parse_certificates(input).is_err());
 }
