@@ -197,7 +197,12 @@ pub fn scope_respelled(scope: &str, prefix: bool) -> Option<String> {
         format!("{scope}:t")
     };
     let reference: ImageRef = probe.parse().ok()?;
-    let named = reference.repository().to_string();
+    // Hosts are written in lowercase: references with capitals are refused.
+    let named = format!(
+        "{}/{}",
+        reference.repository().registry().to_ascii_lowercase(),
+        reference.repository().name()
+    );
     let named = if prefix {
         named.strip_suffix("/x/y")?.to_string()
     } else {

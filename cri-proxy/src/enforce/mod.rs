@@ -559,14 +559,9 @@ impl Enforcer {
                 continue;
             };
             match &verdict.decision {
-                Decision::Verified(_) => {
-                    self.inner.state.record(
-                        &repository,
-                        &digest,
-                        engine.generation(),
-                        &entry.image_id,
-                    );
-                }
+                // Still verified: the entry stays as it is (recording it
+                // again could only bring back one a pull has just removed).
+                Decision::Verified(_) => {}
                 Decision::Denied(d) | Decision::Audited { would_deny: d }
                     if !d.is_unreachable() =>
                 {
@@ -582,7 +577,11 @@ impl Enforcer {
                         digest: digest.clone(),
                         generation: engine.generation().clone(),
                     });
-                    self.inner.state.forget(&repository, &digest);
+                    if self.inner.state.forget(&repository, &digest) {
+                        // Saved now, not at the end of a round that may
+                        // take long: a restart must not bring it back.
+                        self.persist_later();
+                    }
                 }
                 _ => {
                     tracing::info!(image = %image, reason = %verdict.reason(), "re-check could not reach the registry; keeping the verdict");
@@ -683,16 +682,23 @@ fn pulled_image(response: &UnaryResponse) -> Option<String> {
 /// from an event, asynchronously, and the kubelet's next `ImageStatus` by
 /// tag should find what was just pulled.
 async fn tag_visible(upstream: &Upstream, tag_name: &str, id: &str) {
-    for _ in 0..40 {
-        if local_image(upstream, tag_name)
-            .await
-            .is_some_and(|info| info.id == id)
-        {
-            return;
+    let look = async {
+        loop {
+            if local_image(upstream, tag_name)
+                .await
+                .is_some_and(|info| info.id == id)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    if tokio::time::timeout(Duration::from_secs(1), look)
+        .await
+        .is_err()
+    {
+        tracing::debug!(image = %tag_name, "containerd's CRI does not show the tag yet");
     }
-    tracing::debug!(image = %tag_name, "containerd's CRI does not show the tag yet");
 }
 
 /// The image on the node for `image`, asked of containerd's CRI.

@@ -284,6 +284,12 @@ impl VerifiedState {
         true
     }
 
+    /// Whether the state is kept in a file (false: in memory only, for
+    /// want of a trustworthy `state_dir`).
+    pub fn is_persistent(&self) -> bool {
+        self.path.is_some()
+    }
+
     /// Whether a change has not been written yet.
     pub fn is_dirty(&self) -> bool {
         let saved = *self.saved.lock().unwrap_or_else(|e| e.into_inner());
@@ -329,8 +335,9 @@ impl VerifiedState {
     }
 }
 
-/// The state directory may be trusted: owned by this process's user and
-/// writable by nobody else. A missing one is created (0700) on first write.
+/// The state directory may be trusted: owned by root or this process's
+/// user and writable by nobody else. A missing one is created (0700) on
+/// first write.
 fn trustworthy_dir(dir: &Path) -> Result<(), String> {
     match std::fs::metadata(dir) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -340,12 +347,13 @@ fn trustworthy_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// Owned by this process's user, and not writable by group or others.
+/// Owned by root or this process's user, and not writable by group or
+/// others (as the socket's directory).
 fn trustworthy(m: &std::fs::Metadata) -> Result<(), String> {
     let me = rustix::process::geteuid().as_raw();
-    if m.uid() != me {
+    if m.uid() != me && m.uid() != 0 {
         return Err(format!(
-            "owned by uid {}, not by this process (uid {me})",
+            "owned by uid {}, neither root nor this process (uid {me})",
             m.uid()
         ));
     }

@@ -134,6 +134,12 @@ pub fn render(shared: &Shared) -> String {
         "(repository, digest) pairs in the verified state, all generations.",
         &[("", shared.enforcer.state().len() as u64)],
     );
+    metric(
+        "pullgate_verified_state_persistent",
+        "gauge",
+        "1 when the verified state is kept in state_dir, 0 when only in memory (state_dir not trustworthy).",
+        &[("", u64::from(shared.enforcer.state().is_persistent()))],
+    );
     let p = shared.proxy_counters.snapshot();
     metric(
         "pullgate_cri_connections_accepted_total",

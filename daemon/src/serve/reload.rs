@@ -97,6 +97,9 @@ pub async fn watch(
     };
     let path = config.file.clone();
     let mut current = Arc::new(config);
+    // What runs until a restart (the socket, the admin address, state_dir,
+    // the cache durations): compared with every reload.
+    let started = Arc::clone(&current);
     // The files to watch: the running configuration's, and those a refused
     // one named (so that creating the file it missed reloads it).
     let mut watched = current.watched_paths();
@@ -117,13 +120,13 @@ pub async fn watch(
         // change the next tick sees.
         seen = fingerprint_of(watched.clone()).await;
         let attempt = {
-            let (path, enforcer, clock, current) = (
+            let (path, enforcer, clock, started) = (
                 path.clone(),
                 enforcer.clone(),
                 clock.clone(),
-                Arc::clone(&current),
+                Arc::clone(&started),
             );
-            tokio::task::spawn_blocking(move || reload(&path, only, &enforcer, &clock, &current))
+            tokio::task::spawn_blocking(move || reload(&path, only, &enforcer, &clock, &started))
                 .await
                 .unwrap_or_else(|e| {
                     Err(Refused {
@@ -176,15 +179,18 @@ fn reload(
     only: Option<Only>,
     enforcer: &Enforcer,
     clock: &Arc<dyn Clock>,
-    current: &Config,
+    started: &Config,
 ) -> Result<(Config, Generation), Refused> {
     let to_strings = |errors: Vec<config::ConfigError>| {
         errors.iter().map(ToString::to_string).collect::<Vec<_>>()
     };
-    let new = config::load(path).map_err(|e| Refused {
+    let mut new = config::load(path).map_err(|e| Refused {
         errors: to_strings(e),
         named: Vec::new(),
     })?;
+    let later = started.restart_only_changes(&new);
+    // state_dir stays the running one (the CRL cache lives there too).
+    new.state_dir = started.state_dir.clone();
     let refuse = |errors: Vec<String>| Refused {
         errors,
         named: new.watched_paths(),
@@ -203,7 +209,6 @@ fn reload(
     for w in &built.warnings {
         tracing::warn!("{w}");
     }
-    let later = current.restart_only_changes(&new);
     if !later.is_empty() {
         tracing::warn!(
             settings = %later.join(", "),

@@ -187,6 +187,10 @@ fn scopes_spelled_otherwise_than_references_are_named() {
         scope_respelled("index.docker.io/team", true).as_deref(),
         Some("docker.io/team")
     );
+    assert_eq!(
+        scope_respelled("MYACR.azurecr.io/app", false).as_deref(),
+        Some("myacr.azurecr.io/app")
+    );
     for fine in [
         "docker.io/library/nginx",
         "myacr.azurecr.io/app",
