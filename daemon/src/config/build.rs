@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use pullgate_policy::TrustPolicyDocument;
 use pullgate_policy::cosign::CosignPolicies;
+use pullgate_policy::{Action, TrustPolicyDocument, ValidationType};
 use pullgate_registry::files::read_bounded;
 use pullgate_registry::{
     ClientConfig, Credentials, DockerConfig, HostSettings, Platform, RegistryClient,
@@ -95,7 +95,7 @@ pub fn build(
     let notation = config
         .notation
         .as_ref()
-        .and_then(|n| build_notation(config, n, &providers, purpose, &mut errors));
+        .and_then(|n| build_notation(config, n, &providers, purpose, &mut errors, &mut warnings));
     let cosign = build_cosign(config, &providers, &mut errors);
     let registry = build_registry(config, &mut errors, &mut warnings);
     if !errors.list.is_empty() {
@@ -420,6 +420,7 @@ fn build_notation(
     providers: &BTreeMap<String, Arc<dyn KeyProvider>>,
     purpose: Purpose,
     errors: &mut Errors<'_>,
+    warnings: &mut Vec<String>,
 ) -> Option<NotaryVerifier> {
     let key = "notation.trust_policy";
     let shown = n.trust_policy.display();
@@ -449,6 +450,16 @@ fn build_notation(
         }
     }
     for statement in policy.statements() {
+        let level = statement.level();
+        if !level.is_skip() && level.action(ValidationType::Authenticity) != Action::Enforce {
+            warnings.push(format!(
+                "{shown}: trust policy statement {:?} (scopes {}) does not enforce authenticity (level {:?}{}): an image signed by any certificate is admitted, only logged",
+                statement.name(),
+                statement.registry_scopes().join(", "),
+                level.name().as_str(),
+                if level.name().as_str() == "audit" { "" } else { " with an override" },
+            ));
+        }
         for scope in statement.registry_scopes().iter().filter(|s| *s != "*") {
             if let Some(named) = pullgate_registry::scope_respelled(scope, false) {
                 errors.add(

@@ -655,3 +655,46 @@ fn revocation_settings_are_part_of_the_generation() {
         generation("[notation.revocation]\nurl_rewrite = { \"http://a/\" = \"http://b/\" }")
     );
 }
+
+#[test]
+fn a_statement_that_does_not_enforce_authenticity_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
+    let write = |level: &str, extra: &str| {
+        let policy = dir.path().join("tp.json");
+        std::fs::write(
+            &policy,
+            format!(
+                r#"{{"version":"1.0","trustPolicies":[{{"name":"watch","registryScopes":["*"],
+                "signatureVerification":{{"level":"{level}"{extra}}},"trustStores":["ca:e2e"],"trustedIdentities":["*"]}}]}}"#
+            ),
+        )
+        .unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
+            ),
+        )
+        .unwrap();
+        let cfg = load(&path).unwrap_or_else(|e| panic!("{e:?}"));
+        build(&cfg, Arc::new(SystemClock), Purpose::OneShot)
+            .unwrap_or_else(|e| panic!("{e:?}"))
+            .warnings
+    };
+    let audit = write("audit", "");
+    assert!(
+        audit.iter().any(|w| w.contains(
+            "trust policy statement \"watch\" (scopes *) does not enforce authenticity (level \"audit\")"
+        )),
+        "{audit:?}"
+    );
+    let overridden = write("strict", r#","override":{"authenticity":"log"}"#);
+    assert!(
+        overridden.iter().any(|w| w.contains("with an override")),
+        "{overridden:?}"
+    );
+    assert!(write("strict", "").is_empty());
+    assert!(write("permissive", "").is_empty());
+}
