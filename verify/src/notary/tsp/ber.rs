@@ -36,7 +36,9 @@ fn convert<'a>(input: &'a [u8], out: &mut Vec<u8>, depth: usize) -> Result<&'a [
         out.extend_from_slice(content);
         return Ok(after);
     }
-    let mut inner = Vec::with_capacity(content.len());
+    // Grown as written: reserving the content's length at each of up to
+    // 64 nested levels would reserve 64 times the input.
+    let mut inner = Vec::new();
     let mut c = content;
     while !c.is_empty() {
         c = convert(c, &mut inner, depth + 1)?;
