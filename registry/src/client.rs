@@ -133,9 +133,17 @@ impl RegistryClient {
         .await?;
         let digest = match reference.parse::<Digest>() {
             Ok(expected) => check_digest(&url, &expected, &raw)?,
-            Err(_) => match registry_digest.as_deref().map(str::parse::<Digest>) {
-                Some(Ok(claimed)) => check_digest(&url, &claimed, &raw)?,
-                _ => Digest::sha256(&raw),
+            Err(_) => match registry_digest.as_deref().map(|v| (v, v.parse::<Digest>())) {
+                Some((_, Ok(claimed))) => check_digest(&url, &claimed, &raw)?,
+                // A header that cannot be checked is refused, not ignored.
+                Some((value, Err(e))) => {
+                    return Err(RegistryError::BadDigestHeader {
+                        url,
+                        value: value.chars().take(200).collect(),
+                        detail: e.to_string(),
+                    });
+                }
+                None => Digest::sha256(&raw),
             },
         };
         let parsed =

@@ -70,6 +70,13 @@ pub enum RegistryError {
         actual: Digest,
     },
 
+    #[error("{url} sent a Docker-Content-Digest that is not a digest ({value:?}): {detail}")]
+    BadDigestHeader {
+        url: String,
+        value: String,
+        detail: String,
+    },
+
     #[error("content from {url} has {actual} bytes, its descriptor says {expected}")]
     SizeMismatch {
         url: String,
@@ -126,6 +133,7 @@ impl RegistryError {
             RegistryError::Unavailable { .. } => "registry_unavailable",
             RegistryError::TooLarge { .. } => "too_large",
             RegistryError::DigestMismatch { .. } => "digest_mismatch",
+            RegistryError::BadDigestHeader { .. } => "bad_digest_header",
             RegistryError::SizeMismatch { .. } => "size_mismatch",
             RegistryError::RedirectLoop { .. } => "redirect_loop",
             RegistryError::TooManyRedirects { .. } => "too_many_redirects",

@@ -125,6 +125,32 @@ async fn digest_mismatch_against_docker_content_digest() {
 }
 
 #[tokio::test]
+async fn a_docker_content_digest_that_is_not_a_digest_is_refused() {
+    let fake = FakeRegistry::start(FakeOptions::default()).await;
+    let img = TestImage::new("tagged");
+    fake.add_fault(fault(
+        "/v2/demo/manifests/v1",
+        None,
+        respond(
+            200,
+            &[
+                ("content-type", mt::OCI_MANIFEST),
+                ("docker-content-digest", "sha256:NOT-HEX"),
+            ],
+            img.manifest.clone(),
+        ),
+    ));
+    let err = client(&fake, |_| {})
+        .resolve(&reference(&fake, "demo:v1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RegistryError::BadDigestHeader { .. }),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn blob_digest_and_size_mismatch() {
     let fake = FakeRegistry::start(FakeOptions::default()).await;
     let repo = fake.repo("demo");
