@@ -28,8 +28,9 @@ mod pull_request {
     pub const AUTH: u32 = 2;
     pub const SANDBOX_CONFIG: u32 = 3;
 }
-/// `ImageSpec { string image = 1; ... }`
+/// `ImageSpec { string image = 1; ...; string runtime_handler = 19; }`
 const IMAGE_SPEC_IMAGE: u32 = 1;
+const IMAGE_SPEC_RUNTIME_HANDLER: u32 = 19;
 /// `AuthConfig { username = 1; password = 2; auth = 3; server_address = 4; identity_token = 5; registry_token = 6; }`
 mod auth_config {
     pub const USERNAME: u32 = 1;
@@ -68,6 +69,10 @@ mod containerd_image {
 /// What a `PullImageRequest` asks, read without touching the rest.
 pub struct PullRequest {
     pub image: String,
+    /// `ImageSpec.runtime_handler` (KEP-4216): the RuntimeClass handler the
+    /// image is pulled for, which can choose another platform (empty: the
+    /// default handler).
+    pub runtime_handler: String,
     /// The kubelet's credentials for the image's registry (never logged).
     pub auth: AuthFields,
     pub pod: PodContext,
@@ -77,6 +82,7 @@ impl std::fmt::Debug for PullRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PullRequest")
             .field("image", &self.image)
+            .field("runtime_handler", &self.runtime_handler)
             .field("pod", &self.pod)
             .finish_non_exhaustive()
     }
@@ -109,7 +115,16 @@ impl PullRequest {
             },
             None => PodContext::default(),
         };
-        Ok(PullRequest { image, auth, pod })
+        let runtime_handler =
+            proto::string_at(message, &[pull_request::IMAGE, IMAGE_SPEC_RUNTIME_HANDLER])?
+                .unwrap_or_default()
+                .to_string();
+        Ok(PullRequest {
+            image,
+            runtime_handler,
+            auth,
+            pod,
+        })
     }
 
     /// The request with its image reference replaced by `image`, every

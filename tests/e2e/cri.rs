@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pullgate_registry::{Digest, RegistryClient, Repository};
+use pullgate_registry::{Digest, Platform, RegistryClient, Repository};
 use pullgate_testsupport::containerd::{
     Containerd, ContainerdOptions, CriClient, CriStatus, push_pause_image,
 };
 use pullgate_testsupport::notary::{
     ManifestShape, SignOptions, TestPki, push_notary_signature, sign,
 };
-use pullgate_testsupport::{RealRegistry, RegistryOptions, TestImage};
+use pullgate_testsupport::{RealRegistry, RegistryOptions, TestImage, push_index};
 
 /// gRPC's `Unknown`, the code of a denied pull.
 const UNKNOWN: i32 = 2;
@@ -565,6 +565,46 @@ async fn break_glass_lets_the_listed_image_through_with_a_warning_and_a_metric()
         log.contains("image on the node reported present without verification"),
         "{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_signature_does_not_cover_a_pull_for_another_runtime_handler() {
+    let bed = Bed::new().await;
+    // A multi-arch image whose index is unsigned; only this node's platform
+    // manifest carries a signature.
+    let here = TestImage::busybox("platform signed");
+    let other = if Platform::current().architecture == "arm64" {
+        Platform::new("linux", "amd64", None)
+    } else {
+        Platform::new("linux", "arm64", Some("v8"))
+    };
+    let there = TestImage::for_platform("elsewhere", other);
+    let repository = bed.repo("multi");
+    push_index(&bed.client, &repository, "v1", &[here.clone(), there]).await;
+    let env = sign(
+        &here.descriptor(),
+        &bed.pki.chain(),
+        &SignOptions::default(),
+    );
+    push_notary_signature(
+        &bed.client,
+        &repository,
+        &here.descriptor(),
+        &env,
+        ManifestShape::ArtifactType,
+        true,
+    )
+    .await;
+    let serve = Serve::start(&bed.config("platform", "accept_platform_signatures = true", ""));
+    let cri = bed.via_pullgate();
+    let image = bed.image("multi:v1");
+    assert_denied(
+        cri.pull_for_handler(&image, None, Some("default"), "kata")
+            .await,
+        "is signed for this node's platform only (accept_platform_signatures), and this pull is for runtime handler \"kata\"",
+    );
+    cri.pull(&image, None, Some("default")).await.unwrap();
+    drop(serve);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -384,6 +384,7 @@ mod tests {
                 Repository::new("example.com", "app").unwrap(),
                 Some(D.parse().unwrap()),
                 Vec::new(),
+                false,
             )),
             verifiers: Vec::new(),
             warnings: Vec::new(),

@@ -47,6 +47,8 @@ pub enum Evidence {
     NotarySignature {
         policy: String,
         signature: Digest,
+        /// The manifest it signs.
+        subject: Digest,
         signer: String,
     },
     /// The Notary trust policy's level is `skip` for this repository.
@@ -56,6 +58,8 @@ pub enum Evidence {
     CosignSignature {
         policy: String,
         signature: Digest,
+        /// The manifest it signs.
+        subject: Digest,
         signer: String,
     },
 }
@@ -66,6 +70,7 @@ pub struct VerifiedImage {
     repository: Repository,
     digest: Option<Digest>,
     evidence: Vec<Evidence>,
+    platform_only: bool,
 }
 
 impl VerifiedImage {
@@ -73,11 +78,13 @@ impl VerifiedImage {
         repository: Repository,
         digest: Option<Digest>,
         evidence: Vec<Evidence>,
+        platform_only: bool,
     ) -> VerifiedImage {
         VerifiedImage {
             repository,
             digest,
             evidence,
+            platform_only,
         }
     }
 
@@ -89,6 +96,13 @@ impl VerifiedImage {
     /// image that could not be resolved).
     pub fn digest(&self) -> Option<&Digest> {
         self.digest.as_ref()
+    }
+
+    /// Whether it was allowed on a signature of the node's platform
+    /// manifest only (`accept_platform_signatures`), not of the image the
+    /// reference names: it then holds for this node's platform and no other.
+    pub fn platform_only(&self) -> bool {
+        self.platform_only
     }
 
     pub fn evidence(&self) -> &[Evidence] {

@@ -312,7 +312,29 @@ impl Engine {
                 .filter(|p| p.report.allowed)
                 .filter_map(|p| p.evidence.clone())
                 .collect();
-            Decision::Verified(VerifiedImage::new(repo, digest.clone(), evidence))
+            // Whether the allowance rests on a signature on the node's
+            // platform manifest rather than on the image itself
+            // (`accept_platform_signatures`): then it holds for this
+            // platform only.
+            let on_image = |p: &&Part| match &p.evidence {
+                Some(Evidence::NotarySkipped { .. }) => true,
+                Some(
+                    Evidence::NotarySignature { subject, .. }
+                    | Evidence::CosignSignature { subject, .. },
+                ) => Some(subject) == digest.as_ref(),
+                None => false,
+            };
+            let mut allowing = parts.iter().filter(|p| p.report.allowed);
+            let platform_only = match self.config.require {
+                Require::Any => !allowing.any(|p| on_image(&p)),
+                Require::All => !allowing.all(|p| on_image(&p)),
+            };
+            Decision::Verified(VerifiedImage::new(
+                repo,
+                digest.clone(),
+                evidence,
+                platform_only,
+            ))
         } else {
             let reason = if parts.is_empty() {
                 "no verifier is configured".to_string()
@@ -402,6 +424,7 @@ fn notary_part(report: Report) -> Part {
         Report::Verified {
             policy,
             signature,
+            subject,
             signer,
             warnings,
         } => {
@@ -419,6 +442,7 @@ fn notary_part(report: Report) -> Part {
                 Some(Evidence::NotarySignature {
                     policy,
                     signature: signature.digest,
+                    subject,
                     signer,
                 }),
             )
@@ -468,6 +492,7 @@ fn cosign_part(report: CosignReport) -> Part {
         CosignReport::Verified {
             policy,
             signature,
+            subject,
             signer,
             warnings,
         } => {
@@ -482,6 +507,7 @@ fn cosign_part(report: CosignReport) -> Part {
                 evidence: Some(Evidence::CosignSignature {
                     policy,
                     signature,
+                    subject,
                     signer,
                 }),
                 unreachable: false,

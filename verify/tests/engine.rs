@@ -283,6 +283,13 @@ async fn multi_arch_signatures_on_the_index_or_the_platform_manifest() {
         Some(index.digest.clone()),
         "the verdict is the index's"
     );
+    match &v.decision {
+        Decision::Verified(image) => assert!(
+            image.platform_only(),
+            "allowed on this platform's signature only"
+        ),
+        other => panic!("{other:?}"),
+    }
 
     // Signing the index, as notation and cosign do, counts either way.
     let repo2 = reg.repo("team/multi2");
@@ -293,6 +300,10 @@ async fn multi_arch_signatures_on_the_index_or_the_platform_manifest() {
         .verify(&client, &format!("{}/team/multi2:v1", reg.host))
         .await;
     assert!(v.allowed(), "{}", v.reason());
+    match &v.decision {
+        Decision::Verified(image) => assert!(!image.platform_only()),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The generation is a function of what verdicts depend on: the same inputs

@@ -271,6 +271,28 @@ impl Enforcer {
                 )
                 .await
         };
+        // A signature on this node's platform manifest says nothing of the
+        // platform another runtime handler may unpack (KEP-4216).
+        if let Decision::Verified(v) = &verdict.decision
+            && v.platform_only()
+            && !pull.runtime_handler.is_empty()
+        {
+            let verdict = engine.cannot_verify(
+                &pull.image,
+                format!(
+                    "{} is signed for this node's platform only (accept_platform_signatures), and this pull is for runtime handler {:?}, which may unpack another platform: sign the image index",
+                    pull.image, pull.runtime_handler
+                ),
+            );
+            self.inner.metrics.count(&verdict.decision);
+            log_verdict(&pull, &verdict);
+            if verdict.admitted() {
+                return self
+                    .forward_pinned(&request, upstream, &resolved.reference, &digest)
+                    .await;
+            }
+            return self.deny(&verdict.reason());
+        }
         self.inner.metrics.count(&verdict.decision);
         log_verdict(&pull, &verdict);
         match &verdict.decision {

@@ -74,8 +74,23 @@ impl CriClient {
         auth: Option<(&str, &str)>,
         namespace: Option<&str>,
     ) -> Result<String, Status> {
+        self.pull_for_handler(image, auth, namespace, "").await
+    }
+
+    /// [`Self::pull`] for a RuntimeClass handler (`ImageSpec.runtime_handler`,
+    /// KEP-4216; empty: the default one).
+    pub async fn pull_for_handler(
+        &self,
+        image: &str,
+        auth: Option<(&str, &str)>,
+        namespace: Option<&str>,
+        runtime_handler: &str,
+    ) -> Result<String, Status> {
         let request = PullImageRequest {
-            image: Some(spec(image)),
+            image: Some(ImageSpec {
+                runtime_handler: runtime_handler.into(),
+                ..spec(image)
+            }),
             auth: auth.map(|(username, password)| AuthConfig {
                 username: username.into(),
                 password: password.into(),

@@ -134,6 +134,9 @@ pub enum CosignReport {
         policy: String,
         /// The `.sig` manifest holding the signature that verified.
         signature: Digest,
+        /// The manifest the signature is on (the resolved one, or the
+        /// node's platform manifest of an index).
+        subject: Digest,
         /// The key it verified with (its source).
         signer: String,
         warnings: Vec<String>,
@@ -261,6 +264,7 @@ impl CosignVerifier {
                         return CosignReport::Verified {
                             policy: name,
                             signature: manifest.digest,
+                            subject: digest.clone(),
                             signer,
                             warnings: Vec::new(),
                         };
@@ -283,10 +287,11 @@ impl CosignVerifier {
             )
             .await
         {
-            Ok(Some((signature, signer))) => {
+            Ok(Some((signature, subject, signer))) => {
                 return CosignReport::Verified {
                     policy: name,
                     signature,
+                    subject,
                     signer,
                     warnings: Vec::new(),
                 };
@@ -340,7 +345,7 @@ impl CosignVerifier {
         now: OffsetDateTime,
         tried: &mut usize,
         failures: &mut Vec<String>,
-    ) -> Result<Option<(Digest, String)>, (String, bool)> {
+    ) -> Result<Option<(Digest, Digest, String)>, (String, bool)> {
         let Some(check) = self.bundles.get(policy) else {
             return Ok(None);
         };
@@ -416,7 +421,9 @@ impl CosignVerifier {
                         )
                     })?;
                 match verify_image_bundle(&bytes, digest, &check.trust, &check.policy, now) {
-                    Ok(v) => return Ok(Some((fetched.digest.clone(), v.describe()))),
+                    Ok(v) => {
+                        return Ok(Some((fetched.digest.clone(), digest.clone(), v.describe())));
+                    }
                     Err(e) => failures.push(format!("bundle in {}: {e}", fetched.digest)),
                 }
             }

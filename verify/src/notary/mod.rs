@@ -62,6 +62,9 @@ pub enum Report {
     Verified {
         policy: String,
         signature: Box<Descriptor>,
+        /// The manifest the signature is on (the resolved one, or the
+        /// node's platform manifest of an index).
+        subject: pullgate_registry::Digest,
         signer: String,
         warnings: Vec<String>,
     },
@@ -167,6 +170,7 @@ impl NotaryVerifier {
                             })
                             .collect(),
                         signature: Box::new(sig_desc),
+                        subject: subject.descriptor.digest.clone(),
                     };
                 }
                 failures.push(describe_failure(&outcome));

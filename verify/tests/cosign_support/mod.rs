@@ -161,6 +161,7 @@ pub fn assert_verified(r: &CosignReport, signer_has: &str) -> Digest {
             signature,
             signer,
             warnings,
+            ..
         } => {
             assert_eq!(policy, "default");
             assert!(signer.contains(signer_has), "signer {signer:?}");
