@@ -183,10 +183,7 @@ impl VerifiedState {
         digest: &Digest,
         generation: &Generation,
     ) -> bool {
-        let key = Key::of(repository, digest);
-        self.lock()
-            .get(&key)
-            .is_some_and(|stored| stored.is_of(generation))
+        self.entry_is(repository, digest, |stored| stored.is_of(generation))
     }
 
     /// Whether (repository, digest) is verified under `generation` as the
@@ -198,10 +195,20 @@ impl VerifiedState {
         generation: &Generation,
         image_id: &str,
     ) -> bool {
-        let key = Key::of(repository, digest);
+        self.entry_is(repository, digest, |stored| {
+            stored.is_of(generation) && stored.entry.image_id == image_id
+        })
+    }
+
+    fn entry_is(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        test: impl FnOnce(&Stored) -> bool,
+    ) -> bool {
         self.lock()
-            .get(&key)
-            .is_some_and(|stored| stored.is_of(generation) && stored.entry.image_id == image_id)
+            .get(&Key::of(repository, digest))
+            .is_some_and(test)
     }
 
     /// Whether some verified pair under `generation` is the image `image_id`.

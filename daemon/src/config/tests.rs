@@ -324,10 +324,31 @@ fn build_errors(path: &Path) -> Vec<String> {
     }
 }
 
+/// Writes `dir/config.toml`: Notation with the trust policy `policy` and the
+/// vectors' e2e CA as trust store `ca:e2e`; `top` goes before the tables,
+/// `notation` after the trust stores (a `[notation.revocation]` table).
+fn e2e_notation_config(dir: &Path, policy: &Path, top: &str, notation: &str) -> PathBuf {
+    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{top}\n[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n{notation}\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `path` loaded and built for a one-shot command; it must be valid.
+fn built(path: &Path) -> Built {
+    let cfg = load(path).unwrap_or_else(|e| panic!("{e:?}"));
+    build(&cfg, Arc::new(SystemClock), Purpose::OneShot).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
 #[test]
 fn notation_scopes_no_reference_matches_are_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
     let policy = dir.path().join("tp.json");
     std::fs::write(
         &policy,
@@ -335,15 +356,7 @@ fn notation_scopes_no_reference_matches_are_errors() {
         "signatureVerification":{"level":"strict"},"trustStores":["ca:e2e"],"trustedIdentities":["*"]}]}"#,
     )
     .unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
-        ),
-    )
-    .unwrap();
-    let list = build_errors(&path);
+    let list = build_errors(&e2e_notation_config(dir.path(), &policy, "", ""));
     has(
         &list,
         "trust policy statement \"hub\" has registry scope \"docker.io/nginx\", which no image matches: references are normalised as Docker and containerd do, so write \"docker.io/library/nginx\"",
@@ -593,18 +606,14 @@ fn one_shot_commands_write_nothing_under_state_dir() {
     // write there.
     let dir = tempfile::tempdir().unwrap();
     let policy = vectors().join("trustpolicies/notation-e2e/trustpolicy.json");
-    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
     let unwritable = dir.path().join("a-file");
     std::fs::write(&unwritable, "").unwrap();
-    let path = dir.path().join("config.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "state_dir = {:?}\n[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n",
-            unwritable.join("state")
-        ),
-    )
-    .unwrap();
+    let path = e2e_notation_config(
+        dir.path(),
+        &policy,
+        &format!("state_dir = {:?}", unwritable.join("state")),
+        "",
+    );
     let cfg = load(&path).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(build(&cfg, Arc::new(SystemClock), Purpose::OneShot).is_ok());
     let serve = build(&cfg, Arc::new(SystemClock), Purpose::Serve)
@@ -621,19 +630,8 @@ fn one_shot_commands_write_nothing_under_state_dir() {
 fn revocation_settings_are_part_of_the_generation() {
     let dir = tempfile::tempdir().unwrap();
     let policy = vectors().join("trustpolicies/notation-e2e/trustpolicy.json");
-    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
     let generation = |revocation: &str| {
-        let path = dir.path().join("config.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n{revocation}\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
-            ),
-        )
-        .unwrap();
-        let cfg = load(&path).unwrap_or_else(|e| panic!("{e:?}"));
-        build(&cfg, Arc::new(SystemClock), Purpose::OneShot)
-            .unwrap_or_else(|e| panic!("{e:?}"))
+        built(&e2e_notation_config(dir.path(), &policy, "", revocation))
             .engine
             .generation()
             .clone()
@@ -659,7 +657,6 @@ fn revocation_settings_are_part_of_the_generation() {
 #[test]
 fn a_statement_that_does_not_enforce_authenticity_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    let e2e = vectors().join("truststores/notation-e2e/x509/ca/e2e");
     let write = |level: &str, extra: &str| {
         let policy = dir.path().join("tp.json");
         std::fs::write(
@@ -670,18 +667,7 @@ fn a_statement_that_does_not_enforce_authenticity_is_a_warning() {
             ),
         )
         .unwrap();
-        let path = dir.path().join("config.toml");
-        std::fs::write(
-            &path,
-            format!(
-                "[notation]\ntrust_policy = {policy:?}\n[notation.trust_stores]\n\"ca:e2e\" = [\"e2e\"]\n[[key_provider]]\nname = \"e2e\"\ntype = \"file\"\npath = {e2e:?}\n"
-            ),
-        )
-        .unwrap();
-        let cfg = load(&path).unwrap_or_else(|e| panic!("{e:?}"));
-        build(&cfg, Arc::new(SystemClock), Purpose::OneShot)
-            .unwrap_or_else(|e| panic!("{e:?}"))
-            .warnings
+        built(&e2e_notation_config(dir.path(), &policy, "", "")).warnings
     };
     let audit = write("audit", "");
     assert!(
