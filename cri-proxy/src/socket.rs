@@ -41,32 +41,12 @@ fn prepare_directory(path: &Path) -> Result<(), ProxyError> {
         return Ok(());
     };
     match fs::metadata(dir) {
-        Ok(meta) => {
-            // Whoever can write the directory can put their own socket in
-            // our place, and the kubelet would talk to them.
-            use std::os::unix::fs::MetadataExt as _;
-            let me = rustix::process::geteuid().as_raw();
-            let problem = if meta.uid() != me && meta.uid() != 0 {
-                Some(format!(
-                    "owned by uid {}, neither root nor this process",
-                    meta.uid()
-                ))
-            } else if meta.mode() & 0o022 != 0 {
-                Some(format!(
-                    "writable by group or others (mode {:o})",
-                    meta.mode() & 0o7777
-                ))
-            } else {
-                None
-            };
-            match problem {
-                None => Ok(()),
-                Some(p) => Err(ProxyError::SocketDir {
-                    path: dir.to_path_buf(),
-                    source: std::io::Error::new(ErrorKind::PermissionDenied, p),
-                }),
-            }
-        }
+        // Whoever can write the directory can put their own socket in our
+        // place, and the kubelet would talk to them.
+        Ok(meta) => private(&meta).map_err(|p| ProxyError::SocketDir {
+            path: dir.to_path_buf(),
+            source: std::io::Error::new(ErrorKind::PermissionDenied, p),
+        }),
         Err(error) if error.kind() == ErrorKind::NotFound => {
             let fail = |source| ProxyError::SocketDir {
                 path: dir.to_path_buf(),
@@ -85,6 +65,26 @@ fn prepare_directory(path: &Path) -> Result<(), ProxyError> {
             source,
         }),
     }
+}
+
+/// Owned by root or this process's user, and writable by nobody else: what
+/// the socket's directory and the verified state must be.
+pub(crate) fn private(meta: &fs::Metadata) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me && meta.uid() != 0 {
+        return Err(format!(
+            "owned by uid {}, neither root nor this process (uid {me})",
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "writable by group or others (mode {:o})",
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 fn remove_stale(path: &Path) -> Result<(), ProxyError> {

@@ -17,22 +17,41 @@ pub enum FileError {
     NotRegular,
     #[error("larger than {0} bytes")]
     TooLarge(u64),
+    /// The caller's check of the opened file refused it.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The bytes of the regular file at `path` (symlinks followed), at most
 /// `max` of them.
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
+    read_checked(path, max, true, |_| Ok(()))
+}
+
+/// [`read_bounded`], without following a symlink at `path` when `follow`
+/// is false, and with `check` asked of the opened file's metadata (its
+/// owner and mode, say) before a byte is read.
+pub fn read_checked(
+    path: &Path,
+    max: u64,
+    follow: bool,
+    check: impl FnOnce(&std::fs::Metadata) -> Result<(), String>,
+) -> Result<Vec<u8>, FileError> {
     // Non-blocking open: opening a FIFO for reading would otherwise wait
     // for a writer. Reads of a regular file are not affected by the flag.
-    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
+    let mut flags = rustix::fs::OFlags::NONBLOCK;
+    if !follow {
+        flags |= rustix::fs::OFlags::NOFOLLOW;
+    }
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(nonblock)
+        .custom_flags(i32::try_from(flags.bits()).unwrap_or(0))
         .open(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(FileError::NotRegular);
     }
+    check(&meta).map_err(FileError::Refused)?;
     if meta.len() > max {
         return Err(FileError::TooLarge(max));
     }

@@ -11,8 +11,8 @@
 //! them: whoever can write it could make any image "verified".
 
 use std::collections::BTreeMap;
-use std::io::{Read as _, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -350,27 +350,8 @@ fn trustworthy_dir(dir: &Path) -> Result<(), String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e.to_string()),
         Ok(m) if !m.is_dir() => Err("not a directory".into()),
-        Ok(m) => trustworthy(&m),
+        Ok(m) => crate::socket::private(&m),
     }
-}
-
-/// Owned by root or this process's user, and not writable by group or
-/// others (as the socket's directory).
-fn trustworthy(m: &std::fs::Metadata) -> Result<(), String> {
-    let me = rustix::process::geteuid().as_raw();
-    if m.uid() != me && m.uid() != 0 {
-        return Err(format!(
-            "owned by uid {}, neither root nor this process (uid {me})",
-            m.uid()
-        ));
-    }
-    if m.mode() & 0o022 != 0 {
-        return Err(format!(
-            "writable by group or others (mode {:o})",
-            m.mode() & 0o7777
-        ));
-    }
-    Ok(())
 }
 
 fn no_follow() -> i32 {
@@ -382,30 +363,12 @@ fn no_follow() -> i32 {
 /// symlink), trustworthy, at most `MAX_FILE_BYTES`, read from the handle
 /// it was checked on.
 fn read_file(path: &Path) -> Result<Option<File>, String> {
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(no_follow() | i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0))
-        .open(path)
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    use pullgate_registry::files::{FileError, read_checked};
+    let bytes = match read_checked(path, MAX_FILE_BYTES, false, crate::socket::private) {
+        Err(FileError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
-        Ok(f) => f,
+        Ok(b) => b,
     };
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    trustworthy(&meta)?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
-    }
     serde_json::from_slice::<File>(&bytes)
         .map(Some)
         .map_err(|e| e.to_string())

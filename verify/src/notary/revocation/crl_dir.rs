@@ -126,7 +126,7 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, RevocationSetupError> {
             max,
         },
         FileError::Io(e) => io(e),
-        FileError::NotRegular => io(std::io::Error::other("not a regular file")),
+        other => io(std::io::Error::other(other.to_string())),
     })
 }
 
