@@ -94,19 +94,7 @@ insecure = true
 }
 
 fn verify(config: &Path, image: &str) -> (Value, Option<i32>) {
-    let out = pullgate(&[
-        "verify",
-        "--json",
-        "--config",
-        config.to_str().unwrap(),
-        image,
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .next()
-        .unwrap_or_else(|| panic!("no verdict: {}", String::from_utf8_lossy(&out.stderr)));
-    (serde_json::from_str(line).unwrap(), out.status.code())
+    crate::verify_json(config, image, None)
 }
 
 fn verifier<'a>(v: &'a Value, name: &str) -> &'a Value {

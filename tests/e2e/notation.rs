@@ -94,21 +94,7 @@ fn policy(name: &str) -> PathBuf {
 
 /// Runs `pullgate verify --json` and returns the verdict and exit code.
 fn verify(config: &Path, image: &str, at: Option<&str>) -> (Value, Option<i32>) {
-    let config = config.to_str().unwrap();
-    let mut args = vec!["verify", "--json", "--config", config];
-    if let Some(t) = at {
-        args.extend(["--dangerous-verification-time", t]);
-    }
-    args.push(image);
-    let out = pullgate(&args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().next().unwrap_or_else(|| {
-        panic!(
-            "no verdict; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (serde_json::from_str(line).unwrap(), out.status.code())
+    crate::verify_json(config, image, at)
 }
 
 fn reason(v: &Value) -> String {

@@ -14,8 +14,6 @@ use pullgate_testsupport::notary::{
 use pullgate_testsupport::{FileServer, RealRegistry, RegistryOptions, TestImage, pem_certs};
 use serde_json::Value;
 
-use crate::pullgate;
-
 fn vectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/notation")
 }
@@ -93,19 +91,7 @@ impl Setup {
 }
 
 fn verify(config: &Path, image: &str) -> Value {
-    let out = pullgate(&[
-        "verify",
-        "--json",
-        "--config",
-        config.to_str().unwrap(),
-        image,
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .next()
-        .unwrap_or_else(|| panic!("no verdict: {}", String::from_utf8_lossy(&out.stderr)));
-    serde_json::from_str(line).unwrap()
+    crate::verify_json(config, image, None).0
 }
 
 fn reason(v: &Value) -> &str {
